@@ -1,0 +1,1 @@
+"""Byway: a bring-your-own-key gateway and library for LLM providers."""

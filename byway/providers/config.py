@@ -1,0 +1,82 @@
+"""A provider connection: which API, where, with which credentials."""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+
+import msgspec
+
+
+class ProviderType(enum.StrEnum):
+    OPENAI = "openai"
+    AZURE = "azure"
+    ANTHROPIC = "anthropic"
+    GEMINI = "gemini"
+    VERTEX = "vertex"
+    BEDROCK = "bedrock"
+    MISTRAL = "mistral"
+    GROQ = "groq"
+    TOGETHER = "together"
+    COHERE = "cohere"
+    XAI = "xai"
+    OPENROUTER = "openrouter"
+    HUGGINGFACE = "huggingface"
+    OLLAMA = "ollama"
+    DEEPSEEK = "deepseek"
+    FIREWORKS = "fireworks"
+    OPENAI_COMPATIBLE = "openai_compatible"
+
+
+class ModelPrice(msgspec.Struct, forbid_unknown_fields=True):
+    """USD per 1M tokens."""
+
+    input: Decimal
+    output: Decimal
+    cached_input: Decimal | None = None
+    cache_write: Decimal | None = None
+
+
+class ProviderConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One provider connection, as written in the config file's ``providers:`` list
+    (where ``provider_type`` is spelled ``type``) or passed to ``LLMManager``.
+
+    ``name`` defaults to the type's value; it is the prefix in ``name:model``.
+    """
+
+    provider_type: ProviderType = msgspec.field(name="type")
+    name: str = ""
+    api_key: str | None = None
+    base_url: str | None = None
+    models: list[str] | None = None
+    priority: int = 100
+    weight: float = 1.0
+    rpm_limit: int | None = None
+    tpm_limit: int | None = None
+    monthly_budget: Decimal | None = None
+    timeout: float = 120.0
+    proxy: str | None = None
+    enabled: bool = True
+    prices: dict[str, ModelPrice] | None = None
+    cost_multiplier: Decimal = Decimal(1)
+    headers: dict[str, str] | None = None  # extra headers sent upstream
+    api_version: str | None = None  # azure
+    # cloud credentials (bedrock, vertex)
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    aws_session_token: str | None = None
+    region: str | None = None
+    project: str | None = None
+    location: str | None = None
+    credentials_file: str | None = None
+    credentials_json: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            self.name = self.provider_type.value
+        if self.base_url:
+            self.base_url = self.base_url.rstrip("/")
+
+    def serves(self, model: str) -> bool:
+        """Whether ``model`` is in this provider's catalogue (an empty catalogue serves anything)."""
+        return self.models is None or model in self.models

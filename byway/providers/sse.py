@@ -1,0 +1,62 @@
+"""Server-sent events framing: split a byte stream into events, keeping each
+event's raw bytes so it can be passed through unchanged."""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+
+_SEPARATOR = re.compile(rb"\r\n\r\n|\n\n|\r\r")
+
+
+class SSEEvent(msgspec.Struct):
+    raw: bytes  # the event's bytes, separator included
+    event: str | None  # the ``event:`` field, if any
+    data: bytes  # the ``data:`` lines joined by newlines; b"" for comment-only events
+
+
+def _parse(block: bytes, raw: bytes) -> SSEEvent:
+    event: str | None = None
+    data: list[bytes] = []
+    for line in block.splitlines():
+        if not line or line[:1] == b":":
+            continue
+        field, _, value = line.partition(b":")
+        if value[:1] == b" ":
+            value = value[1:]
+        if field == b"data":
+            data.append(value)
+        elif field == b"event":
+            event = value.decode("utf-8", "replace")
+    return SSEEvent(raw=raw, event=event, data=b"\n".join(data))
+
+
+class SSESplitter:
+    """Feed bytes as they arrive; get back the events they complete."""
+
+    __slots__ = ("_buffer",)
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        buffer = self._buffer + chunk if self._buffer else chunk
+        events: list[SSEEvent] = []
+        start = 0
+        while True:
+            match = _SEPARATOR.search(buffer, start)
+            if match is None:
+                break
+            end = match.end()
+            events.append(_parse(buffer[start:match.start()], buffer[start:end]))
+            start = end
+        self._buffer = buffer[start:]
+        return events
+
+    def close(self) -> list[SSEEvent]:
+        """The stream ended: an unterminated last event still counts."""
+        rest, self._buffer = self._buffer, b""
+        if rest.strip():
+            return [_parse(rest, rest)]
+        return []
