@@ -115,7 +115,9 @@ class UpstreamAuthError(ProviderError):
     code = "provider_auth_failed"
 
 
-class UpstreamRateLimitError(ProviderError):
+class UpstreamRateLimitError(ProviderError, RateLimitError):
+    """The provider rate-limited us; also a ``RateLimitError``, so one ``except`` catches both kinds."""
+
     status = 429
     kind = "rate_limit"
     code = "rate_limit_exceeded"
@@ -124,8 +126,6 @@ class UpstreamRateLimitError(ProviderError):
         kw.setdefault("retryable", True)
         super().__init__(message, **kw)
         self.retry_after = retry_after
-
-    headers = RateLimitError.headers
 
 
 class UpstreamTimeoutError(ProviderError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from typing import Any, Literal
 
 import msgspec
@@ -33,6 +34,8 @@ class ChatResponse(msgspec.Struct, kw_only=True):
     created: int = msgspec.field(default_factory=lambda: int(time.time()))
     extra: dict[str, Any] | None = None  # family-native fields (system_fingerprint, logprobs, ...)
     extra_family: str | None = None
+    provider: str | None = None  # set by the engine: the provider connection that answered
+    cost: Decimal | None = None  # set by the engine: USD, None when the price is unknown
 
     @property
     def text(self) -> str:

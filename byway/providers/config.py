@@ -72,6 +72,12 @@ class ProviderConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     credentials_json: str | None = None
 
     def __post_init__(self) -> None:
+        # Python callers may pass plain numbers and strings; keep money in Decimal and types as enums.
+        self.provider_type = ProviderType(self.provider_type)
+        if not isinstance(self.cost_multiplier, Decimal):
+            self.cost_multiplier = Decimal(str(self.cost_multiplier))
+        if self.monthly_budget is not None and not isinstance(self.monthly_budget, Decimal):
+            self.monthly_budget = Decimal(str(self.monthly_budget))
         if not self.name:
             self.name = self.provider_type.value
         if self.base_url:

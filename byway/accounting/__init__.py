@@ -1,0 +1,1 @@
+"""Prices, cost, usage ledger, budgets and rate limits."""

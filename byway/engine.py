@@ -1,0 +1,99 @@
+"""The engine the server and the library share: resolve, dispatch, price.
+
+It knows nothing of HTTP or accounts. The server wraps it with authentication,
+client wire formats and persistence; ``LLMManager`` wraps it for Python callers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+from byway.accounting.prices import PriceBook
+from byway.config import GatewayConfig, RouteConfig
+from byway.core import Accumulator, ChatRequest, StreamEvent
+from byway.core.principal import LIBRARY, Principal
+from byway.providers.base import Frame
+from byway.providers.config import ProviderConfig
+from byway.providers.registry import adapter_for
+from byway.providers.transport import Transport
+from byway.routing.dispatch import Completion, Dispatcher, OpenStream
+from byway.routing.targets import Router
+
+
+class Engine:
+    def __init__(self, providers: list[ProviderConfig], routes: list[RouteConfig] | None = None,
+                 transport: Transport | None = None, prices: PriceBook | None = None) -> None:
+        self.router = Router(providers, routes)
+        self.transport = transport or Transport()
+        self.dispatcher = Dispatcher(self.transport)
+        self.prices = prices or PriceBook()
+        self.spend = CostTally()
+
+    @classmethod
+    def from_config(cls, config: GatewayConfig) -> Engine:
+        return cls(config.providers, config.routes)
+
+    async def complete(self, request: ChatRequest, principal: Principal = LIBRARY) -> Completion:
+        targets = self.router.resolve(request.model, principal)
+        done = await self.dispatcher.complete(request, targets)
+        response = done.response
+        response.provider = done.target.provider.name
+        response.cost = self.prices.cost(done.target.provider, done.target.model, response.usage)
+        self.spend.add(response.provider, response.cost)
+        return done
+
+    async def open_stream(self, request: ChatRequest, principal: Principal = LIBRARY) -> OpenStream:
+        targets = self.router.resolve(request.model, principal)
+        return await self.dispatcher.stream(request, targets)
+
+    def stream_cost(self, stream: OpenStream, accumulated: Accumulator) -> Decimal | None:
+        cost = self.prices.cost(stream.target.provider, stream.target.model, accumulated.usage)
+        self.spend.add(stream.target.provider.name, cost)
+        return cost
+
+    async def events(self, request: ChatRequest, principal: Principal = LIBRARY) -> AsyncIterator[StreamEvent]:
+        """The canonical events of a streamed call."""
+        stream = await self.open_stream(request, principal)
+        accumulated = Accumulator()
+        try:
+            frame: Frame
+            async for frame in stream.frames():
+                for event in frame.events:
+                    accumulated.add(event)
+                    yield event
+        finally:
+            stream.close()
+            self.stream_cost(stream, accumulated)
+
+    async def list_models(self, provider: ProviderConfig) -> list[str]:
+        """The provider's live model list."""
+        adapter = adapter_for(provider.provider_type)
+        upstream = await self.transport.open(provider, adapter.models_call(provider))
+        body = await upstream.read(provider)
+        if upstream.status >= 400:
+            raise adapter.parse_error(provider, upstream.status, upstream.headers, body)
+        return adapter.parse_models(provider, body)
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+
+class CostTally:
+    """Spend per provider since start (process memory; the ledger keeps the durable record)."""
+
+    def __init__(self) -> None:
+        self.by_provider: dict[str, Decimal] = {}
+        self.requests: dict[str, int] = {}
+        self.unpriced = 0
+
+    def add(self, provider: str, cost: Decimal | None) -> None:
+        self.requests[provider] = self.requests.get(provider, 0) + 1
+        if cost is None:
+            self.unpriced += 1
+            return
+        self.by_provider[provider] = self.by_provider.get(provider, Decimal(0)) + cost
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.by_provider.values(), Decimal(0))

@@ -1,0 +1,43 @@
+"""What every request handler is given: the gateway's shared state and the request's own."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from byway.core.principal import Principal
+from byway.engine import Engine
+from byway.server.asgi import Headers
+from byway.server.auth import Authenticator, authenticate, bearer_key
+
+
+class Gateway:
+    """The state one server process shares across requests."""
+
+    def __init__(self, engine: Engine, authenticator: Authenticator, database_url: str | None = None) -> None:
+        self.engine = engine
+        self.authenticator = authenticator
+        self.database_url = database_url
+
+    def principal(self, headers: Headers, *, allow_x_api_key: bool = False) -> Principal:
+        return authenticate(self.authenticator, bearer_key(headers, allow_x_api_key=allow_x_api_key))
+
+
+class RequestContext:
+    __slots__ = ("first_byte", "headers", "request_id", "started")
+
+    def __init__(self, headers: Headers) -> None:
+        self.started = time.perf_counter()
+        self.headers = headers
+        self.request_id = "req_" + secrets.token_hex(12)
+        self.first_byte = 0.0
+
+    def response_headers(self, provider: str, model: str, attempts: int, upstream_seconds: float) -> Headers:
+        overhead = (time.perf_counter() - self.started - upstream_seconds) * 1000
+        return [
+            (b"x-byway-request-id", self.request_id.encode()),
+            (b"x-byway-provider", provider.encode()),
+            (b"x-byway-model", model.encode()),
+            (b"x-byway-attempts", str(attempts).encode()),
+            (b"x-byway-overhead-ms", f"{max(overhead, 0.0):.3f}".encode()),
+        ]

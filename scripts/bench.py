@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Benchmark Byway beside the minimal Python proxy and LiteLLM with shared/bench/bench.py.
+
+Writes a gateway config whose OpenAI provider points at bench.py's upstream, then
+runs bench.py with Byway as a target. Usage:
+
+    .venv/bin/python scripts/bench.py [--with direct,minimal,litellm] [--seconds 10] [--no-stream]
+
+Needs nginx and wrk (bench.py installs them with apt-get when run as root) and,
+for the `minimal` target, orjson in this Python (installed here when missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MASTER_KEY = "byw-master-bench-0123456789abcdef"
+
+
+def find_bench() -> Path:
+    for candidate in (os.environ.get("BYWAY_BENCH"), ROOT.parent / "shared" / "bench" / "bench.py"):
+        if candidate and Path(candidate).exists():
+            return Path(candidate)
+    sys.exit("scripts/bench.py: cannot find shared/bench/bench.py (set BYWAY_BENCH)")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--with", dest="builtins", default="direct,minimal,litellm")
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--conns", default="1,32")
+    ap.add_argument("--no-stream", action="store_true")
+    ap.add_argument("--out", default=str(ROOT / "bench-result.json"))
+    args = ap.parse_args()
+
+    if importlib.util.find_spec("orjson") is None:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "orjson"], check=True)
+    work = Path(tempfile.mkdtemp(prefix="byway-bench-"))
+    config = work / "byway.yaml"
+    config.write_text(
+        "providers:\n"
+        "  - name: oa\n"
+        "    type: openai\n"
+        "    api_key: sk-bench\n"
+        "    base_url: env:BYWAY_BENCH_UPSTREAM\n"
+        "    models: [gpt-4o-mini]\n"
+    )
+    byway = Path(sys.executable).parent / "byway"
+    command = (f"env BYWAY_BENCH_UPSTREAM={{upstream}} BYWAY_MASTER_KEY={MASTER_KEY} BYWAY_DATA_DIR={work}/data "
+               f"{byway} serve --config {config} --port {{port}}")
+    cmd = [sys.executable, str(find_bench()), "--with", args.builtins, "--target", f"byway={command}",
+           "--auth", f"Bearer {MASTER_KEY}", "--model", "oa:gpt-4o-mini", "--seconds", str(args.seconds),
+           "--conns", args.conns, "--out", args.out]
+    if not args.no_stream:
+        cmd.append("--stream")
+    return subprocess.run(cmd).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
