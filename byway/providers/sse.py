@@ -41,16 +41,20 @@ class SSESplitter:
         self._buffer = b""
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
-        buffer = self._buffer + chunk if self._buffer else chunk
+        pending = len(self._buffer)
+        buffer = self._buffer + chunk if pending else chunk
         events: list[SSEEvent] = []
         start = 0
+        # The pending bytes held no separator: resume the search just before their end (a separator
+        # is at most 4 bytes), so an event arriving in many small chunks is scanned once, not again per chunk.
+        search = max(0, pending - 3)
         while True:
-            match = _SEPARATOR.search(buffer, start)
+            match = _SEPARATOR.search(buffer, search)
             if match is None:
                 break
             end = match.end()
             events.append(_parse(buffer[start:match.start()], buffer[start:end]))
-            start = end
+            start = search = end
         self._buffer = buffer[start:]
         return events
 
