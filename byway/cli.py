@@ -49,7 +49,7 @@ def serve(config: ConfigOption = None,
     names = ", ".join(p.name for p in cfg.providers) or "none yet (see the README)"
     err.print(f"byway: serving on http://{host}:{port} with providers: {names}", highlight=False)
     options = {"host": host, "port": port, "loop": "uvloop", "http": "httptools", "log_level": "warning",
-               "access_log": False, "lifespan": "on"}
+               "access_log": False, "lifespan": "on", "proxy_headers": False}
     if workers > 1:
         if config is not None:
             os.environ["BYWAY_CONFIG"] = str(config)

@@ -13,7 +13,6 @@ from byway.accounting.prices import PriceBook
 from byway.config import GatewayConfig, RouteConfig
 from byway.core import Accumulator, ChatRequest, StreamEvent
 from byway.core.principal import LIBRARY, Principal
-from byway.providers.base import Frame
 from byway.providers.config import ProviderConfig
 from byway.providers.registry import adapter_for
 from byway.providers.transport import Transport
@@ -57,11 +56,11 @@ class Engine:
         stream = await self.open_stream(request, principal)
         accumulated = Accumulator()
         try:
-            frame: Frame
-            async for frame in stream.frames():
-                for event in frame.events:
-                    accumulated.add(event)
-                    yield event
+            async for batch in stream.batches():
+                for frame in batch:
+                    for event in frame.events:
+                        accumulated.add(event)
+                        yield event
         finally:
             stream.close()
             self.stream_cost(stream, accumulated)

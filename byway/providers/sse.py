@@ -48,13 +48,22 @@ class SSESplitter:
         # The pending bytes held no separator: resume the search just before their end (a separator
         # is at most 4 bytes), so an event arriving in many small chunks is scanned once, not again per chunk.
         search = max(0, pending - 3)
-        while True:
-            match = _SEPARATOR.search(buffer, search)
-            if match is None:
-                break
-            end = match.end()
-            events.append(_parse(buffer[start:match.start()], buffer[start:end]))
-            start = search = end
+        if b"\r" not in buffer:  # the common case: plain "\n\n" separators, found without a regex
+            while True:
+                at = buffer.find(b"\n\n", search)
+                if at < 0:
+                    break
+                end = at + 2
+                events.append(_parse(buffer[start:at], buffer[start:end]))
+                start = search = end
+        else:
+            while True:
+                match = _SEPARATOR.search(buffer, search)
+                if match is None:
+                    break
+                end = match.end()
+                events.append(_parse(buffer[start:match.start()], buffer[start:end]))
+                start = search = end
         self._buffer = buffer[start:]
         return events
 

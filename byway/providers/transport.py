@@ -4,8 +4,10 @@ connection failures turned into typed errors."""
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -56,11 +58,14 @@ class Transport:
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        self._proxies: dict[tuple[str | None, str], str | None] = {}
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, enable_cleanup_closed=True)
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=True, auto_decompress=True,
+            # trust_env stays off: aiohttp would then look up netrc and proxy settings in a thread for
+            # every request. The proxy environment is read once per provider host instead (proxy_for).
+            self._session = aiohttp.ClientSession(connector=connector, trust_env=False, auto_decompress=True,
                                                   skip_auto_headers=("User-Agent",))
         return self._session
 
@@ -76,14 +81,29 @@ class Transport:
         """Send ``call``; return once the status and headers are in."""
         session = self._get_session()
         kwargs: dict[str, Any] = {"timeout": self._timeout(provider.timeout)}
-        if provider.proxy:
-            kwargs["proxy"] = provider.proxy
+        proxy = self.proxy_for(provider.proxy, call.url)
+        if proxy:
+            kwargs["proxy"] = proxy
         try:
             response = await session.request(call.method, call.url, headers=call.headers, data=call.body,
                                              **kwargs)
         except Exception as e:
             raise _failure(provider, e) from None
         return UpstreamResponse(response)
+
+    def proxy_for(self, configured: str | None, url: str) -> str | None:
+        """The provider's own ``proxy``, else ``HTTPS_PROXY``/``HTTP_PROXY`` unless ``NO_PROXY`` exempts the host.
+        Decided once per provider and host."""
+        parts = urlsplit(url)
+        key = (configured, f"{parts.scheme}://{parts.netloc}")
+        if key not in self._proxies:
+            if configured:
+                self._proxies[key] = configured
+            else:
+                found = urllib.request.getproxies().get(parts.scheme)
+                host = parts.hostname or ""
+                self._proxies[key] = None if not found or urllib.request.proxy_bypass(host) else found
+        return self._proxies[key]
 
     async def close(self) -> None:
         if self._session is not None:

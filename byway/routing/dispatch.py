@@ -61,16 +61,20 @@ class OpenStream:
         self._first = first
         self.upstream_seconds = upstream_seconds  # time spent waiting for the upstream to start
 
-    async def frames(self) -> AsyncIterator[Frame]:
+    async def batches(self) -> AsyncIterator[list[Frame]]:
+        """The frames of the stream, grouped as they arrived (one upstream read per batch), so a
+        caller can pass each batch on in one write."""
         try:
-            for frame in self._first:
-                yield frame
-            self._first = []
+            if self._first:
+                yield self._first
+                self._first = []
             async for chunk in self._upstream.chunks(self.target.provider):
-                for frame in self._decoder.feed(chunk):
-                    yield frame
-            for frame in self._decoder.close():
-                yield frame
+                frames = self._decoder.feed(chunk)
+                if frames:
+                    yield frames
+            rest = self._decoder.close()
+            if rest:
+                yield rest
         finally:
             self._upstream.close()
 

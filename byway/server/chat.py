@@ -41,14 +41,18 @@ async def chat_completions(gateway: Gateway, ctx: RequestContext, receive: Recei
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         accumulated = Accumulator()
         try:
-            async for frame in stream.frames():
-                for event in frame.events:
-                    accumulated.add(event)
-                data = encoder.frame(frame)
-                if data:
+            async for batch in stream.batches():
+                out = []
+                for frame in batch:
+                    for event in frame.events:
+                        accumulated.add(event)
+                    data = encoder.frame(frame)
+                    if data:
+                        out.append(data)
+                if out:
                     if ctx.first_byte == 0.0:
                         ctx.first_byte = time.perf_counter()
-                    await send({"type": "http.response.body", "body": data, "more_body": True})
+                    await send({"type": "http.response.body", "body": b"".join(out), "more_body": True})
             tail = encoder.end()
         except ByWayError as e:
             tail = encoder.error(e)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import time
 
@@ -23,13 +24,18 @@ class Gateway:
         return authenticate(self.authenticator, bearer_key(headers, allow_x_api_key=allow_x_api_key))
 
 
+# Request ids: a random prefix per process and a counter, unique across replicas without a syscall per request.
+_PREFIX = "req_" + secrets.token_hex(6)
+_COUNTER = itertools.count(1)
+
+
 class RequestContext:
     __slots__ = ("first_byte", "headers", "request_id", "started")
 
     def __init__(self, headers: Headers) -> None:
         self.started = time.perf_counter()
         self.headers = headers
-        self.request_id = "req_" + secrets.token_hex(12)
+        self.request_id = f"{_PREFIX}{next(_COUNTER):010x}"
         self.first_byte = 0.0
 
     def response_headers(self, provider: str, model: str, attempts: int, upstream_seconds: float) -> Headers:
