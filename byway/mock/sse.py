@@ -9,6 +9,7 @@ import msgspec
 from aiohttp import web
 
 from byway.mock.faults import Fault
+from byway.mock.state import STATE
 
 _DONE = b"data: [DONE]\n\n"
 
@@ -52,9 +53,13 @@ class EventStream:
             await self._cut()
 
     async def send(self, event: bytes) -> None:
-        if self._stall and self._sent:
-            await asyncio.sleep(self._stall)
-        await self._response.write(event)
+        try:
+            if self._stall and self._sent:
+                await asyncio.sleep(self._stall)
+            await self._response.write(event)
+        except (ConnectionError, asyncio.CancelledError):
+            self._request.app[STATE].stream_abandoned()  # the client went away mid-stream
+            raise
         self._sent += 1
         if self._cut_after is not None and self._sent >= self._cut_after:
             await self._cut()

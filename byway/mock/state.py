@@ -23,6 +23,7 @@ class MockState:
         self._total = 0
         self._paths: dict[str, int] = {}
         self._log: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
+        self._abandoned = 0  # streams whose client disconnected before the end
 
     def record(self, method: str, path: str, headers: dict[str, str], body: Any) -> None:
         """Count a request to ``path`` (fault prefix already removed) and keep it in the log."""
@@ -31,10 +32,14 @@ class MockState:
             self._paths[path] = self._paths.get(path, 0) + 1
             self._log.append({"method": method, "path": path, "headers": headers, "body": body})
 
+    def stream_abandoned(self) -> None:
+        with self._lock:
+            self._abandoned += 1
+
     def stats(self) -> dict[str, Any]:
         with self._lock:
-            total, paths = self._total, dict(self._paths)
-        return {"total": total, "paths": paths, "faults": self.faults.snapshot()}
+            total, paths, abandoned = self._total, dict(self._paths), self._abandoned
+        return {"total": total, "paths": paths, "streams_abandoned": abandoned, "faults": self.faults.snapshot()}
 
     def requests(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -43,6 +48,7 @@ class MockState:
     def reset(self) -> None:
         with self._lock:
             self._total = 0
+            self._abandoned = 0
             self._paths.clear()
             self._log.clear()
         self.faults.reset()

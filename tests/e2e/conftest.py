@@ -1,0 +1,142 @@
+"""A real ``byway serve`` process on a free port, pointed at the mock providers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import openai
+import pytest
+
+from byway.mock import MockServer, running
+
+MASTER_KEY = "byw-master-e2e-0123456789abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gateway:
+    def __init__(self, url: str, mock: MockServer, log: Path) -> None:
+        self.url = url
+        self.mock = mock
+        self.log = log
+
+    def client(self, **kw: object) -> openai.OpenAI:
+        return openai.OpenAI(base_url=self.url + "/v1", api_key=kw.pop("api_key", MASTER_KEY),  # type: ignore[arg-type]
+                             max_retries=0, timeout=30, **kw)  # type: ignore[arg-type]
+
+
+def write_config(path: Path, mock_url: str) -> None:
+    path.write_text(f"""
+providers:
+  - name: oa
+    type: openai
+    api_key: sk-mock-openai
+    base_url: {mock_url}/openai/v1
+    models: [gpt-4o-mini, gpt-4o, o3-mini]
+    priority: 1
+  - name: an
+    type: anthropic
+    api_key: sk-ant-mock
+    base_url: {mock_url}/anthropic
+    models: [claude-3-5-haiku-latest, claude-sonnet-4-20250514]
+    priority: 2
+  - name: az
+    type: azure
+    api_key: az-mock
+    base_url: {mock_url}/azure
+    api_version: "2024-10-21"
+  - name: broken
+    type: openai
+    api_key: sk-mock
+    base_url: {mock_url}/fault/status=500/openai/v1
+  - name: limited
+    type: openai
+    api_key: sk-mock
+    base_url: {mock_url}/fault/status=429,retry_after=7/openai/v1
+  - name: badkey
+    type: anthropic
+    api_key: bad-key
+    base_url: {mock_url}/anthropic
+  - name: cut
+    type: openai
+    api_key: sk-mock
+    base_url: {mock_url}/fault/cut_after=3/openai/v1
+  - name: cutan
+    type: anthropic
+    api_key: sk-ant-mock
+    base_url: {mock_url}/fault/cut_after=4/anthropic
+  - name: slow
+    type: openai
+    api_key: sk-mock
+    base_url: {mock_url}/fault/stall_ms=300/openai/v1
+  - name: sleepy
+    type: openai
+    api_key: sk-mock
+    base_url: {mock_url}/fault/latency_ms=3000/openai/v1
+    timeout: 0.5
+  - name: dark
+    type: openai
+    api_key: sk-mock
+    base_url: {mock_url}/openai/v1
+    enabled: false
+  - name: nowhere
+    type: openai
+    api_key: sk-mock
+    base_url: http://127.0.0.1:9/v1
+routes:
+  - name: smart
+    mode: fallback
+    targets: [broken:gpt-4o-mini, an:claude-3-5-haiku-latest]
+""")
+
+
+@pytest.fixture(scope="session")
+def mock() -> Iterator[MockServer]:
+    with running() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def gateway(mock: MockServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    work = tmp_path_factory.mktemp("gateway")
+    config = work / "byway.yaml"
+    write_config(config, mock.url)
+    port = free_port()
+    log = work / "serve.log"
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and k != "HF_TOKEN"}
+    env.update(BYWAY_MASTER_KEY=MASTER_KEY, BYWAY_DATA_DIR=str(work / "data"), PYTHONUNBUFFERED="1")
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "byway.cli", "serve", "--config", str(config),
+                                 "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=1) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            raise RuntimeError("byway serve did not start:\n" + log.read_text())
+        time.sleep(0.1)
+    try:
+        yield Gateway(url, mock, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
