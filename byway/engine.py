@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from byway.accounting.prices import PriceBook
 from byway.config import GatewayConfig, RouteConfig
-from byway.core import Accumulator, ChatRequest, StreamEvent
+from byway.core import Accumulator, ByWayError, ChatRequest, StreamEvent
 from byway.core.principal import LIBRARY, Principal
 from byway.providers.config import ProviderConfig
 from byway.providers.registry import adapter_for
@@ -32,6 +32,17 @@ class Engine:
     @classmethod
     def from_config(cls, config: GatewayConfig) -> Engine:
         return cls(config.providers, config.routes)
+
+    def warm(self) -> None:
+        """Load what the first request would otherwise wait for: each provider's adapter and the
+        catalogue prices of the models it lists."""
+        for provider in self.router.providers.values():
+            try:
+                adapter_for(provider.provider_type)
+            except ByWayError:
+                continue  # a type without an adapter yet answers its own clear error per request
+            for model in provider.models or ():
+                self.prices.rates(provider, model)
 
     async def complete(self, request: ChatRequest, principal: Principal = LIBRARY) -> Completion:
         targets = self.router.resolve(request.model, principal)

@@ -9,7 +9,6 @@ order is checked against the recorded sequences.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,9 +20,9 @@ import yaml
 
 from byway.mock import MockServer
 from tests.mock.rawhttp import post_json
+from tests.vectors import vectors_dir
 
-VECTORS = Path(os.environ.get("BYWAY_VECTORS", "/work/shared/vectors"))
-pytestmark = pytest.mark.skipif(not VECTORS.is_dir(), reason=f"recorded vectors not found at {VECTORS}")
+VECTORS = vectors_dir()  # missing vectors fail the tests: they ship beside the repository, in shared/
 OPENAI_HEADERS = {"Authorization": "Bearer sk-test"}
 ANTHROPIC_HEADERS = {"x-api-key": "sk-ant", "anthropic-version": "2023-06-01"}
 # answers to features the mock does not imitate (moderation results, server tools, model snapshots)
