@@ -134,4 +134,4 @@ def test_bad_spec_stats_and_reset_over_http(fresh: MockServer) -> None:
     assert stats.json["paths"] == {"/openai/v1/chat/completions": 1}
     assert stats.json["faults"] == {}  # a spec that does not parse is never counted
     assert raw_request(fresh.url + "/_mock/reset", b"", method="POST").json == {"ok": True}
-    assert raw_request(fresh.url + "/_mock/stats").json == {"total": 0, "paths": {}, "faults": {}}
+    assert raw_request(fresh.url + "/_mock/stats").json == {"total": 0, "paths": {}, "streams_abandoned": 0, "faults": {}}
