@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from byway.api import openai_chat
 from byway.core import Accumulator, ByWayError
 from byway.providers.registry import adapter_for
@@ -50,8 +48,6 @@ async def chat_completions(gateway: Gateway, ctx: RequestContext, receive: Recei
                     if data:
                         out.append(data)
                 if out:
-                    if ctx.first_byte == 0.0:
-                        ctx.first_byte = time.perf_counter()
                     await send({"type": "http.response.body", "body": b"".join(out), "more_body": True})
             tail = encoder.end()
         except ByWayError as e:

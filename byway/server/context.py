@@ -30,13 +30,12 @@ _COUNTER = itertools.count(1)
 
 
 class RequestContext:
-    __slots__ = ("first_byte", "headers", "request_id", "started")
+    __slots__ = ("headers", "request_id", "started")
 
     def __init__(self, headers: Headers) -> None:
         self.started = time.perf_counter()
         self.headers = headers
         self.request_id = f"{_PREFIX}{next(_COUNTER):010x}"
-        self.first_byte = 0.0
 
     def response_headers(self, provider: str, model: str, attempts: int, upstream_seconds: float) -> Headers:
         overhead = (time.perf_counter() - self.started - upstream_seconds) * 1000
