@@ -1,6 +1,7 @@
 """Canonical types: the one language every adapter and codec speaks. No I/O here."""
 
 from byway.core.accumulate import Accumulator
+from byway.core.embeddings import EmbeddingRequest, EmbeddingResponse
 from byway.core.errors import (
     AuthenticationError,
     BudgetExceededError,
@@ -36,6 +37,7 @@ from byway.core.usage import Usage
 
 __all__ = [
     "Accumulator", "AuthenticationError", "BudgetExceededError", "ByWayError", "ChatRequest", "ChatResponse",
+    "EmbeddingRequest", "EmbeddingResponse",
     "Finish", "ImagePart", "InvalidRequestError", "Message", "ModelNotFoundError", "NotFoundError", "Part",
     "PermissionDeniedError", "ProviderError", "RateLimitError", "RefusalDelta", "ResponseFormat", "Role",
     "StopReason", "StreamEvent", "StreamStart", "TextDelta", "TextPart", "ThinkingDelta", "ThinkingPart", "Tool",

@@ -17,7 +17,7 @@ from byway.providers.anthropic_errors import anthropic_error
 from byway.providers.anthropic_request import JSON_TOOL, build_body
 from byway.providers.anthropic_response import parse_message
 from byway.providers.anthropic_stream import AnthropicStreamDecoder
-from byway.providers.base import HttpCall
+from byway.providers.base import AdapterBase, HttpCall
 from byway.providers.catalog import ProviderSpec
 from byway.providers.config import ProviderConfig
 
@@ -36,7 +36,7 @@ class _ModelList(msgspec.Struct):
 _MODELS = msgspec.json.Decoder(_ModelList)
 
 
-class AnthropicAdapter:
+class AnthropicAdapter(AdapterBase):
     family = "anthropic"
 
     __slots__ = ("spec",)

@@ -9,12 +9,23 @@ testable on recorded traffic without a network.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
-from byway.core import ChatRequest, ChatResponse, ProviderError, StreamEvent
+from byway.core import (
+    ChatRequest,
+    ChatResponse,
+    EmbeddingRequest,
+    EmbeddingResponse,
+    InvalidRequestError,
+    ProviderError,
+    StreamEvent,
+)
 from byway.providers.config import ProviderConfig
+
+if TYPE_CHECKING:
+    from byway.providers.transport import Transport
 
 
 class HttpCall(msgspec.Struct):
@@ -47,6 +58,7 @@ class StreamDecoder(Protocol):
 
 class Adapter(Protocol):
     family: str  # the wire format: "openai", "anthropic", ...
+    inline_images: bool  # True: the provider takes image bytes only, so http(s) image URLs are fetched first
 
     def chat_call(self, provider: ProviderConfig, request: ChatRequest) -> HttpCall:
         """The HTTP call for a chat request (``request.model`` is the provider's model name)."""
@@ -64,3 +76,47 @@ class Adapter(Protocol):
     def models_call(self, provider: ProviderConfig) -> HttpCall: ...
 
     def parse_models(self, provider: ProviderConfig, body: bytes) -> list[str]: ...
+
+    def validate_call(self, provider: ProviderConfig) -> HttpCall:
+        """The cheapest call that proves the credentials work: a 2xx answer means valid, an error
+        answer goes through ``parse_error`` for the provider's reason."""
+        ...
+
+    def embeddings_calls(self, provider: ProviderConfig, request: EmbeddingRequest) -> list[HttpCall]:
+        """The calls that embed ``request.inputs`` (one, unless the API takes a single text per call, as
+        Bedrock's Titan does). Raises ``InvalidRequestError`` when the provider has no embeddings API."""
+        ...
+
+    def parse_embeddings(self, provider: ProviderConfig, request: EmbeddingRequest,
+                         bodies: list[bytes]) -> EmbeddingResponse:
+        """The answers to ``embeddings_calls``, in the same order."""
+        ...
+
+    async def authorize(self, provider: ProviderConfig, call: HttpCall, transport: Transport) -> HttpCall:
+        """Add credentials that take I/O to obtain (Vertex's OAuth token) to a built call, just before it
+        is sent; adapters whose credentials are in the config return ``call`` as it is."""
+        ...
+
+
+class AdapterBase:
+    """Defaults for the optional parts of ``Adapter``."""
+
+    family = ""
+    inline_images = False
+
+    def models_call(self, provider: ProviderConfig) -> HttpCall:
+        raise NotImplementedError
+
+    def validate_call(self, provider: ProviderConfig) -> HttpCall:
+        return self.models_call(provider)
+
+    def embeddings_calls(self, provider: ProviderConfig, request: EmbeddingRequest) -> list[HttpCall]:
+        raise InvalidRequestError(f"provider {provider.name} ({provider.provider_type.value}) has no embeddings API",
+                                  param="model", code="embeddings_not_supported")
+
+    def parse_embeddings(self, provider: ProviderConfig, request: EmbeddingRequest,
+                         bodies: list[bytes]) -> EmbeddingResponse:
+        raise InvalidRequestError(f"provider {provider.name} has no embeddings API", param="model")
+
+    async def authorize(self, provider: ProviderConfig, call: HttpCall, transport: Transport) -> HttpCall:
+        return call

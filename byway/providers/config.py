@@ -61,6 +61,7 @@ class ProviderConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     cost_multiplier: Decimal = Decimal(1)
     headers: dict[str, str] | None = None  # extra headers sent upstream
     api_version: str | None = None  # azure
+    api: str | None = None  # where a provider has two APIs, which to speak: ollama "native" (default) or "openai"
     # cloud credentials (bedrock, vertex)
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None

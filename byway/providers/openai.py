@@ -14,7 +14,7 @@ from urllib.parse import quote
 import msgspec
 
 from byway.core import ChatRequest, ChatResponse, InvalidRequestError, ProviderError, UpstreamUnavailableError
-from byway.providers.base import HttpCall
+from byway.providers.base import AdapterBase, HttpCall
 from byway.providers.catalog import ProviderSpec
 from byway.providers.config import ProviderConfig
 from byway.providers.openai_errors import parse_error
@@ -27,7 +27,7 @@ AZURE_API_VERSION = "2024-10-21"
 _JSON = "application/json"
 
 
-class OpenAIAdapter:
+class OpenAIAdapter(AdapterBase):
     family = "openai"
 
     def __init__(self, spec: ProviderSpec) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 from byway.core import InvalidRequestError
 from byway.providers.base import Adapter
 from byway.providers.catalog import SPECS
@@ -21,14 +23,19 @@ def adapter_for(provider_type: ProviderType | str) -> Adapter:
     return adapter
 
 
+# wire family -> (module, adapter class); a module is imported when its first provider is used
+_FAMILIES: dict[str, tuple[str, str]] = {
+    "openai": ("byway.providers.openai", "OpenAIAdapter"),
+    "anthropic": ("byway.providers.anthropic", "AnthropicAdapter"),
+    "gemini": ("byway.providers.gemini", "GeminiAdapter"),
+    "bedrock": ("byway.providers.bedrock", "BedrockAdapter"),
+    "cohere": ("byway.providers.cohere", "CohereAdapter"),
+    "ollama": ("byway.providers.ollama", "OllamaAdapter"),
+}
+
+
 def _make(kind: ProviderType) -> Adapter:
     spec = SPECS[kind]
-    if spec.family == "openai":
-        from byway.providers.openai import OpenAIAdapter
-
-        return OpenAIAdapter(spec)
-    if spec.family == "anthropic":
-        from byway.providers.anthropic import AnthropicAdapter  # written alongside; imported when first needed
-
-        return AnthropicAdapter(spec)
-    raise InvalidRequestError(f"provider type {kind.value} is not supported yet", param="type")
+    module_name, class_name = _FAMILIES[spec.family]
+    adapter: Adapter = getattr(importlib.import_module(module_name), class_name)(spec)
+    return adapter
