@@ -36,6 +36,10 @@ class GatewayConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     providers: list[ProviderConfig] = msgspec.field(default_factory=list)
     routes: list[RouteConfig] = msgspec.field(default_factory=list)
     allow_private_base_urls: bool = False
+    # fetching image URLs for providers that take image bytes only
+    allow_private_image_urls: bool = False
+    image_max_bytes: int = 20 * 1024 * 1024
+    image_fetch_timeout: float = 10.0
 
 
 def _resolve_env(value: Any, path: str) -> Any:

@@ -11,9 +11,18 @@ from decimal import Decimal
 
 from byway.accounting.prices import PriceBook
 from byway.config import GatewayConfig, RouteConfig
-from byway.core import Accumulator, ByWayError, ChatRequest, StreamEvent
+from byway.core import (
+    Accumulator,
+    ByWayError,
+    ChatRequest,
+    ChatResponse,
+    EmbeddingRequest,
+    EmbeddingResponse,
+    StreamEvent,
+)
 from byway.core.principal import LIBRARY, Principal
 from byway.providers.config import ProviderConfig
+from byway.providers.images import ImageFetcher
 from byway.providers.registry import adapter_for
 from byway.providers.transport import Transport
 from byway.routing.dispatch import Completion, Dispatcher, OpenStream
@@ -22,16 +31,19 @@ from byway.routing.targets import Router
 
 class Engine:
     def __init__(self, providers: list[ProviderConfig], routes: list[RouteConfig] | None = None,
-                 transport: Transport | None = None, prices: PriceBook | None = None) -> None:
+                 transport: Transport | None = None, prices: PriceBook | None = None,
+                 images: ImageFetcher | None = None) -> None:
         self.router = Router(providers, routes)
         self.transport = transport or Transport()
-        self.dispatcher = Dispatcher(self.transport)
+        self.dispatcher = Dispatcher(self.transport, images)
         self.prices = prices or PriceBook()
         self.spend = CostTally()
 
     @classmethod
     def from_config(cls, config: GatewayConfig) -> Engine:
-        return cls(config.providers, config.routes)
+        images = ImageFetcher(max_bytes=config.image_max_bytes, timeout=config.image_fetch_timeout,
+                              allow_private=config.allow_private_image_urls)
+        return cls(config.providers, config.routes, images=images)
 
     def warm(self) -> None:
         """Load what the first request would otherwise wait for: each provider's adapter and the
@@ -44,9 +56,19 @@ class Engine:
             for model in provider.models or ():
                 self.prices.rates(provider, model)
 
-    async def complete(self, request: ChatRequest, principal: Principal = LIBRARY) -> Completion:
+    async def complete(self, request: ChatRequest, principal: Principal = LIBRARY) -> Completion[ChatResponse]:
         targets = self.router.resolve(request.model, principal)
         done = await self.dispatcher.complete(request, targets)
+        response = done.response
+        response.provider = done.target.provider.name
+        response.cost = self.prices.cost(done.target.provider, done.target.model, response.usage)
+        self.spend.add(response.provider, response.cost)
+        return done
+
+    async def embed(self, request: EmbeddingRequest,
+                    principal: Principal = LIBRARY) -> Completion[EmbeddingResponse]:
+        targets = self.router.resolve(request.model, principal)
+        done = await self.dispatcher.embed(request, targets)
         response = done.response
         response.provider = done.target.provider.name
         response.cost = self.prices.cost(done.target.provider, done.target.model, response.usage)
@@ -79,7 +101,8 @@ class Engine:
     async def list_models(self, provider: ProviderConfig) -> list[str]:
         """The provider's live model list."""
         adapter = adapter_for(provider.provider_type)
-        upstream = await self.transport.open(provider, adapter.models_call(provider))
+        call = await adapter.authorize(provider, adapter.models_call(provider), self.transport)
+        upstream = await self.transport.open(provider, call)
         body = await upstream.read(provider)
         if upstream.status >= 400:
             raise adapter.parse_error(provider, upstream.status, upstream.headers, body)
@@ -87,6 +110,7 @@ class Engine:
 
     async def close(self) -> None:
         await self.transport.close()
+        await self.dispatcher.images.close()
 
 
 class CostTally:

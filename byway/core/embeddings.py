@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import sys
+from array import array
+from decimal import Decimal
 from typing import Any, Literal
 
 import msgspec
@@ -38,3 +42,20 @@ class EmbeddingResponse(msgspec.Struct, kw_only=True):
     model: str = ""
     provider: str = ""
     estimated: bool = False
+    cost: Decimal | None = None  # USD, set by the engine from the price catalogue
+
+
+def vector_to_base64(vector: list[float]) -> str:
+    """OpenAI's ``encoding_format: base64``: the vector as little-endian float32, base64-encoded."""
+    packed = array("f", vector)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return base64.b64encode(packed.tobytes()).decode("ascii")
+
+
+def vector_from_base64(text: str) -> list[float]:
+    packed = array("f")
+    packed.frombytes(base64.b64decode(text))
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return packed.tolist()

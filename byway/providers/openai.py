@@ -13,10 +13,20 @@ from urllib.parse import quote
 
 import msgspec
 
-from byway.core import ChatRequest, ChatResponse, InvalidRequestError, ProviderError, UpstreamUnavailableError
+from byway.core import (
+    ChatRequest,
+    ChatResponse,
+    EmbeddingRequest,
+    EmbeddingResponse,
+    InvalidRequestError,
+    ProviderError,
+    UpstreamUnavailableError,
+)
 from byway.providers.base import AdapterBase, HttpCall
 from byway.providers.catalog import ProviderSpec
 from byway.providers.config import ProviderConfig
+from byway.providers.openai_embeddings import build_body as embeddings_body
+from byway.providers.openai_embeddings import parse_embeddings
 from byway.providers.openai_errors import parse_error
 from byway.providers.openai_quirks import quirks_for
 from byway.providers.openai_request import build_body
@@ -86,6 +96,19 @@ class OpenAIAdapter(AdapterBase):
     def parse_error(self, provider: ProviderConfig, status: int, headers: Mapping[str, str],
                     body: bytes) -> ProviderError:
         return parse_error(provider.name, status, headers, body)
+
+    def embeddings_calls(self, provider: ProviderConfig, request: EmbeddingRequest) -> list[HttpCall]:
+        base = self.base_url(provider)
+        if self._uses_deployments(base):
+            url = (f"{base}/openai/deployments/{quote(request.model, safe='')}/embeddings"
+                   f"?api-version={self._api_version(provider)}")
+        else:
+            url = f"{base}/embeddings"
+        return [HttpCall(method="POST", url=url, headers=self.headers(provider), body=embeddings_body(request))]
+
+    def parse_embeddings(self, provider: ProviderConfig, request: EmbeddingRequest,
+                         bodies: list[bytes]) -> EmbeddingResponse:
+        return parse_embeddings(provider.name, request, bodies[0])
 
     def models_call(self, provider: ProviderConfig) -> HttpCall:
         base = self.base_url(provider)

@@ -8,19 +8,24 @@ before that fails over like any other call; after it, it cannot.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Generic, TypeVar
 
 import msgspec
 
 from byway.core import (
     ChatRequest,
     ChatResponse,
+    EmbeddingRequest,
+    EmbeddingResponse,
     ProviderError,
     UpstreamRateLimitError,
     UpstreamUnavailableError,
 )
-from byway.providers.base import Adapter, Frame, StreamDecoder
+from byway.providers.base import Adapter, Frame, HttpCall, StreamDecoder
+from byway.providers.images import ImageFetcher, has_remote_images
 from byway.providers.registry import adapter_for
 from byway.providers.transport import Transport, UpstreamResponse
 from byway.routing.targets import Target
@@ -34,12 +39,15 @@ class Attempt(msgspec.Struct):
     error: str | None = None
 
 
-class Completion:
-    """A finished non-streamed call."""
+R = TypeVar("R", ChatResponse, EmbeddingResponse)
+
+
+class Completion(Generic[R]):
+    """A finished non-streamed call (a chat answer or embeddings)."""
 
     __slots__ = ("attempts", "response", "target", "upstream_seconds")
 
-    def __init__(self, response: ChatResponse, target: Target, attempts: list[Attempt],
+    def __init__(self, response: R, target: Target, attempts: list[Attempt],
                  upstream_seconds: float) -> None:
         self.response = response
         self.target = target
@@ -92,20 +100,37 @@ def _with_model(request: ChatRequest, model: str) -> ChatRequest:
 
 
 class Dispatcher:
-    def __init__(self, transport: Transport) -> None:
+    def __init__(self, transport: Transport, images: ImageFetcher | None = None) -> None:
         self.transport = transport
+        self.images = images or ImageFetcher()
 
-    async def complete(self, request: ChatRequest, targets: list[Target]) -> Completion:
+    async def _prepare(self, adapter: Adapter, request: ChatRequest, inlined: list[ChatRequest]) -> ChatRequest:
+        """``request`` as ``adapter`` can take it: image URLs fetched for a provider that needs bytes (once per
+        client request, however many targets need them)."""
+        if not adapter.inline_images or not has_remote_images(request):
+            return request
+        if not inlined:
+            inlined.append(await self.images.inline(request))
+        return inlined[0]
+
+    async def _send(self, adapter: Adapter, target: Target, call: HttpCall) -> UpstreamResponse:
+        call = await adapter.authorize(target.provider, call, self.transport)
+        upstream = await self.transport.open(target.provider, call)
+        if upstream.status >= 400:
+            raise await _fail(adapter, target, upstream)
+        return upstream
+
+    async def complete(self, request: ChatRequest, targets: list[Target]) -> Completion[ChatResponse]:
         attempts: list[Attempt] = []
         errors: list[ProviderError] = []
+        inlined: list[ChatRequest] = []
         for target in targets:
             adapter = adapter_for(target.provider.provider_type)
             started = time.perf_counter()
             try:
-                call = adapter.chat_call(target.provider, _with_model(request, target.model))
-                upstream = await self.transport.open(target.provider, call)
-                if upstream.status >= 400:
-                    raise await _fail(adapter, target, upstream)
+                ready = await self._prepare(adapter, request, inlined)
+                call = adapter.chat_call(target.provider, _with_model(ready, target.model))
+                upstream = await self._send(adapter, target, call)
                 body = await upstream.read(target.provider)
                 elapsed = time.perf_counter() - started
                 response = adapter.parse_chat(target.provider, body)
@@ -119,18 +144,45 @@ class Dispatcher:
             return Completion(response, target, attempts, elapsed)
         raise _exhausted(errors, attempts)
 
-    async def stream(self, request: ChatRequest, targets: list[Target]) -> OpenStream:
+    async def embed(self, request: EmbeddingRequest, targets: list[Target]) -> Completion[EmbeddingResponse]:
         attempts: list[Attempt] = []
         errors: list[ProviderError] = []
         for target in targets:
             adapter = adapter_for(target.provider.provider_type)
             started = time.perf_counter()
+            try:
+                routed = request if request.model == target.model else msgspec.structs.replace(request,
+                                                                                              model=target.model)
+                calls = adapter.embeddings_calls(target.provider, routed)
+                bodies = await asyncio.gather(*(self._read(adapter, target, call) for call in calls))
+                elapsed = time.perf_counter() - started
+                response = adapter.parse_embeddings(target.provider, routed, list(bodies))
+            except ProviderError as e:
+                attempts.append(_attempt(target, started, e))
+                errors.append(e)
+                if not e.retryable:
+                    raise
+                continue
+            attempts.append(Attempt(target.provider.name, target.model, 200, elapsed * 1000))
+            return Completion(response, target, attempts, elapsed)
+        raise _exhausted(errors, attempts)
+
+    async def _read(self, adapter: Adapter, target: Target, call: HttpCall) -> bytes:
+        upstream = await self._send(adapter, target, call)
+        return await upstream.read(target.provider)
+
+    async def stream(self, request: ChatRequest, targets: list[Target]) -> OpenStream:
+        attempts: list[Attempt] = []
+        errors: list[ProviderError] = []
+        inlined: list[ChatRequest] = []
+        for target in targets:
+            adapter = adapter_for(target.provider.provider_type)
+            started = time.perf_counter()
             upstream: UpstreamResponse | None = None
             try:
-                call = adapter.chat_call(target.provider, _with_model(request, target.model))
-                upstream = await self.transport.open(target.provider, call)
-                if upstream.status >= 400:
-                    raise await _fail(adapter, target, upstream)
+                ready = await self._prepare(adapter, request, inlined)
+                call = adapter.chat_call(target.provider, _with_model(ready, target.model))
+                upstream = await self._send(adapter, target, call)
                 decoder = adapter.stream_decoder(target.provider, request)
                 first: list[Frame] = []
                 chunks = upstream.chunks(target.provider)

@@ -20,6 +20,7 @@ from byway.server.asgi import JSON, ClientGone, Receive, Scope, Send, answer
 from byway.server.auth import Authenticator, MasterKey
 from byway.server.chat import chat_completions
 from byway.server.context import Gateway, RequestContext
+from byway.server.embeddings import create_embeddings
 
 log = logging.getLogger("byway.server")
 
@@ -66,6 +67,7 @@ def _database_problem(url: str | None) -> str | None:
 
 ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/v1/chat/completions"): chat_completions,
+    ("POST", "/v1/embeddings"): create_embeddings,
     ("GET", "/v1/models"): list_models,
     ("GET", "/health"): health,
     ("GET", "/health/ready"): ready,

@@ -43,7 +43,7 @@ providers:
     type: openai
     api_key: sk-mock-openai
     base_url: {mock_url}/openai/v1
-    models: [gpt-4o-mini, gpt-4o, o3-mini]
+    models: [gpt-4o-mini, gpt-4o, o3-mini, text-embedding-3-small]
     priority: 1
   - name: an
     type: anthropic
