@@ -23,6 +23,7 @@ from byway.mock import (
     openai_embeddings,
     openai_errors,
     openai_models,
+    vendors,
 )
 from byway.mock.faults import Fault, combine
 from byway.mock.problem import Problem
@@ -44,9 +45,11 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/anthropic/v1/models", anthropic_messages.list_models),
     ("GET", "/anthropic/v1/models/{model}", anthropic_messages.get_model),
 )
+ROUTES += vendors.routes()
 # the first path segment names the family whose error shape a Problem takes
 RENDERERS: dict[str, Renderer] = {"openai": openai_errors.render, "azure": openai_errors.render,
                                   "anthropic": anthropic_errors.render}
+RENDERERS["mistral"] = vendors.render_mistral
 FAULT_PREFIX = "/fault/"
 _RETRY_AFTER_STATUSES = (429, 503)
 _FAULT_MESSAGES: dict[str, Callable[[int], str]] = {"anthropic": anthropic_errors.fault_message}

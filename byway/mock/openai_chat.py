@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from aiohttp import web
@@ -19,6 +19,9 @@ from byway.mock.brain import Reply, respond
 from byway.mock.openai_wire import ChatRequest, decode_chat
 from byway.mock.sse import EventStream, data_event, done_event
 from byway.mock.state import fault_of, state_of
+
+if TYPE_CHECKING:
+    from byway.mock.vendors import Vendor
 
 _PIECE = re.compile(r"\s*\S+|\s+")
 ARGUMENT_FRAGMENT = 5
@@ -35,22 +38,30 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     return await answer(request, chat, model=chat.ask.model, azure=False)
 
 
-async def answer(request: web.Request, chat: ChatRequest, *, model: str, azure: bool) -> web.StreamResponse:
-    """The completion for a checked request, JSON or streamed."""
+async def answer(request: web.Request, chat: ChatRequest, *, model: str, azure: bool,
+                 vendor: Vendor | None = None) -> web.StreamResponse:
+    """The completion for a checked request, JSON or streamed; ``vendor`` adds an OpenAI-compatible
+    vendor's departures (see ``vendors``)."""
     reply = respond(chat.ask)
     ids = state_of(request).ids
-    call_ids = [[ids.openai_call() for _ in reply.tool_calls] for _ in range(chat.n)]
+    new_id = (lambda: ids.make("", 9)) if vendor and vendor.short_tool_ids else ids.openai_call
+    call_ids = [[new_id() for _ in reply.tool_calls] for _ in range(chat.n)]
     base: dict[str, Any] = {"id": ids.chat_completion(), "created": int(time.time()), "model": model}
     headers = openai_common.headers(request)
     if not chat.stream:
         body = completion(reply, base, call_ids, azure=azure)
+        if vendor:
+            vendor.usage_extra(reply, body["usage"])
         return web.Response(body=msgspec.json.encode(body), content_type="application/json", headers=headers)
     stream = EventStream(request, fault_of(request), headers)
     await stream.open()
+    if vendor and vendor.comments:
+        await stream.send(b": OPENROUTER PROCESSING\n\n: OPENROUTER PROCESSING\n\n")
     if azure:
         await stream.send(data_event({"choices": [], "created": 0, "id": "", "model": "", "object": "",
                                       "prompt_filter_results": PROMPT_FILTER}))
-    for k, chunk in enumerate(chunks(reply, base, call_ids, include_usage=chat.include_usage, azure=azure)):
+    for k, chunk in enumerate(chunks(reply, base, call_ids, include_usage=chat.include_usage, azure=azure,
+                                     vendor=vendor)):
         if chat.obfuscate and not azure:
             chunk["obfuscation"] = _PADDING[:1 + (k * 7) % 15]
         await stream.send(data_event(chunk))
@@ -92,9 +103,11 @@ def completion(reply: Reply, base: dict[str, Any], call_ids: list[list[str]], *,
 
 
 def chunks(reply: Reply, base: dict[str, Any], call_ids: list[list[str]], *, include_usage: bool,
-           azure: bool) -> Iterator[dict[str, Any]]:
+           azure: bool, vendor: Vendor | None = None) -> Iterator[dict[str, Any]]:
     """The stream's chunks: per choice a role chunk, content or tool-call fragments, a finish chunk;
-    then the usage chunk (empty ``choices``) when asked for."""
+    then the usage chunk (empty ``choices``) when asked for. A vendor that reports usage unasked puts
+    it in the last finish chunk instead."""
+    unasked = vendor is not None and vendor.usage_unasked and not include_usage
     head = {**base, "object": "chat.completion.chunk", "service_tier": "default", "system_fingerprint": "fp_mock"}
     tail = {"usage": None} if include_usage else {}
 
@@ -119,6 +132,12 @@ def chunks(reply: Reply, base: dict[str, Any], call_ids: list[list[str]], *, inc
             for at in range(0, len(args), ARGUMENT_FRAGMENT):
                 fragment = args[at:at + ARGUMENT_FRAGMENT]
                 yield chunk(index, {"tool_calls": [{"index": k, "function": {"arguments": fragment}}]})
-        yield chunk(index, {}, reply.finish)
+        last = chunk(index, {}, reply.finish)
+        if unasked and index == len(call_ids) - 1:
+            last["usage"] = usage(reply, len(call_ids))
+            if vendor is not None and vendor.x_groq:
+                last["x_groq"] = {"id": "req_" + base["id"][-20:], "usage": last["usage"]}
+        yield last
     if include_usage:
-        yield {**head, "choices": [], "usage": usage(reply, len(call_ids))}
+        tally = usage(reply, len(call_ids))
+        yield {**head, "choices": [], "usage": vendor.usage_extra(reply, tally) if vendor else tally}
