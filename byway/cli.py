@@ -121,6 +121,41 @@ def chat(prompt: Annotated[str, typer.Argument(help="What to ask.")],
         raise _fail(f"error {e.status}: {e.message}", 1) from None
 
 
+db_app = typer.Typer(help="The database: schema migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _database_url(config: Path | None) -> str:
+    """The database the gateway would use: BYWAY_DATABASE_URL, the config file's, or the data dir's SQLite."""
+    cfg = load_config(config)
+    if cfg.database_url:
+        return cfg.database_url
+    data_dir = Path(os.environ.get("BYWAY_DATA_DIR") or cfg.data_dir or "byway-data")
+    return f"sqlite:///{data_dir / 'byway.db'}"
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None,
+               database_url: Annotated[str | None, typer.Option(
+                   "--database-url", envvar="BYWAY_DATABASE_URL", show_default=False,
+                   help="sqlite:///path or postgresql://user:password@host/db (default: the gateway's).")] = None,
+               ) -> None:
+    """Create the database schema or bring it up to date (byway serve also does this at start)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from byway.store import DatabaseURLError, async_url, head, upgrade
+
+    try:
+        url = database_url or _database_url(config)
+        shown = async_url(url).render_as_string(hide_password=True)
+        asyncio.run(upgrade(url))
+    except (ConfigError, DatabaseURLError) as e:
+        raise _fail(str(e)) from None
+    except (SQLAlchemyError, OSError) as e:
+        raise _fail(f"database error: {str(e).splitlines()[0]}", 1) from None
+    err.print(f"byway: database {shown} is at schema revision {head()}", highlight=False, soft_wrap=True)
+
+
 def main() -> None:
     app()
 
