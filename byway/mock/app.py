@@ -19,6 +19,12 @@ from byway.mock import (
     anthropic_errors,
     anthropic_messages,
     azure,
+    cohere,
+    cohere_errors,
+    gemini,
+    gemini_errors,
+    ollama,
+    ollama_errors,
     openai_chat,
     openai_embeddings,
     openai_errors,
@@ -44,15 +50,29 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/anthropic/v1/messages/count_tokens", anthropic_messages.count_tokens),
     ("GET", "/anthropic/v1/models", anthropic_messages.list_models),
     ("GET", "/anthropic/v1/models/{model}", anthropic_messages.get_model),
+    ("POST", "/cohere/v2/chat", cohere.chat),
+    ("POST", "/cohere/v2/embed", cohere.embed),
+    ("GET", "/cohere/v1/models", cohere.list_models),
+    ("POST", "/ollama/api/chat", ollama.chat),
+    ("POST", "/ollama/api/embed", ollama.embed),
+    ("GET", "/ollama/api/tags", ollama.tags),
+    ("POST", "/ollama/v1/chat/completions", ollama.openai_chat_completions),
+    ("GET", "/ollama/v1/models", ollama.openai_models),
 )
 ROUTES += vendors.routes()
+ROUTES += gemini.ROUTES
 # the first path segment names the family whose error shape a Problem takes
 RENDERERS: dict[str, Renderer] = {"openai": openai_errors.render, "azure": openai_errors.render,
-                                  "anthropic": anthropic_errors.render}
+                                  "anthropic": anthropic_errors.render, "cohere": cohere_errors.render,
+                                  "ollama": ollama_errors.render}
 RENDERERS["mistral"] = vendors.render_mistral
+RENDERERS["gemini"] = RENDERERS["vertex"] = gemini_errors.render
 FAULT_PREFIX = "/fault/"
 _RETRY_AFTER_STATUSES = (429, 503)
-_FAULT_MESSAGES: dict[str, Callable[[int], str]] = {"anthropic": anthropic_errors.fault_message}
+_FAULT_MESSAGES: dict[str, Callable[[int], str]] = {"anthropic": anthropic_errors.fault_message,
+                                                    "cohere": cohere_errors.fault_message,
+                                                    "ollama": ollama_errors.fault_message}
+_FAULT_MESSAGES["gemini"] = _FAULT_MESSAGES["vertex"] = gemini_errors.fault_message
 
 
 def create_app() -> web.Application:

@@ -10,6 +10,8 @@ A spec is comma-separated ``key=value`` pairs, given in the ``x-mock-fault`` hea
 - ``stall_ms=N``     streams only: pause N ms before each event after the first
 - ``times=N``        the fault strikes only the first N requests carrying this exact spec,
                      later ones are answered normally (one counter per spec string)
+- ``error_after=N``  streams of families that report failures in-band (Ollama's NDJSON): after N
+                     events, an error line under status 200 ends the stream
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 
 from byway.mock.problem import Problem
 
-_INT_KEYS = ("status", "latency_ms", "cut_after", "stall_ms", "times")
+_INT_KEYS = ("status", "latency_ms", "cut_after", "stall_ms", "times", "error_after")
 _KEYS = (*_INT_KEYS, "retry_after")
 
 
@@ -31,6 +33,7 @@ class Fault:
     cut_after: int | None = None
     stall_ms: int = 0
     times: int | None = None
+    error_after: int | None = None
 
 
 def combine(path_spec: str | None, header_spec: str | None) -> str | None:

@@ -48,6 +48,7 @@ from byway.core import (
     ToolChoice,
     ToolResultPart,
 )
+from byway.providers.gemini_response import SIGNATURE_PREFIX as GEMINI_SIGNATURE
 
 JSON_TOOL = "byway_json_response"
 """The tool a JSON-mode answer is requested through; parsing turns its call back into text."""
@@ -206,8 +207,8 @@ def _block(part: Part, index: int) -> Block | None:
     if isinstance(part, ImagePart):
         return image_block(part)
     if isinstance(part, ThinkingPart):
-        if not part.signature:
-            return None
+        if not part.signature or part.signature.startswith(GEMINI_SIGNATURE):
+            return None  # unsigned reasoning, or Gemini's own signature carried for a later Gemini turn
         if part.redacted:
             return {"type": "redacted_thinking", "data": part.signature}
         return {"type": "thinking", "thinking": part.text, "signature": part.signature}

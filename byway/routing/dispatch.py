@@ -183,7 +183,7 @@ class Dispatcher:
                 ready = await self._prepare(adapter, request, inlined)
                 call = adapter.chat_call(target.provider, _with_model(ready, target.model))
                 upstream = await self._send(adapter, target, call)
-                decoder = adapter.stream_decoder(target.provider, request)
+                decoder = adapter.stream_decoder(target.provider, _with_model(ready, target.model))
                 first: list[Frame] = []
                 chunks = upstream.chunks(target.provider)
                 async for chunk in chunks:

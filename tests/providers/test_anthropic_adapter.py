@@ -452,3 +452,17 @@ def test_error_envelope_under_status_200_is_raised() -> None:
 def test_unreadable_answer() -> None:
     with pytest.raises(UpstreamUnavailableError):
         ADAPTER.parse_chat(PROVIDER, b"<html>upstream hiccup</html>")
+
+
+def test_gemini_thought_signatures_never_reach_anthropic() -> None:
+    from byway.core import ChatRequest, Message, TextPart, ThinkingPart
+    from byway.providers.anthropic_request import build_body
+
+    request = ChatRequest(model="claude-3-5-haiku-latest", messages=[
+        Message(role="user", parts=[TextPart("hi")]),
+        Message(role="assistant", parts=[ThinkingPart(text="", signature="gemini:abc"),
+                                         ThinkingPart(text="mine", signature="EqQBCkYIBxgC"), TextPart("hello")]),
+        Message(role="user", parts=[TextPart("again")])])
+    assistant = build_body(request)["messages"][1]["content"]
+    assert assistant == [{"type": "thinking", "thinking": "mine", "signature": "EqQBCkYIBxgC"},
+                         {"type": "text", "text": "hello"}]

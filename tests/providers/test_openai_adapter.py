@@ -24,6 +24,7 @@ from byway.core import (
 )
 from byway.providers.catalog import SPECS
 from byway.providers.config import ProviderConfig, ProviderType
+from byway.providers.ollama import OllamaAdapter
 from byway.providers.openai import OpenAIAdapter
 from byway.providers.openai_request import mistral_tool_id
 from byway.providers.registry import adapter_for
@@ -31,12 +32,15 @@ from byway.providers.registry import adapter_for
 OPENAI_FAMILY = [t for t, spec in SPECS.items() if spec.family == "openai"]
 
 
-def adapter(kind: ProviderType) -> OpenAIAdapter:
-    return OpenAIAdapter(SPECS[kind])
+def adapter(kind: ProviderType) -> OpenAIAdapter | OllamaAdapter:
+    """The adapter speaking Chat Completions for ``kind``; Ollama speaks it through its own adapter's OpenAI mode."""
+    return OllamaAdapter(SPECS[kind]) if kind is ProviderType.OLLAMA else OpenAIAdapter(SPECS[kind])
 
 
 def config(kind: ProviderType, **kw: Any) -> ProviderConfig:
     kw.setdefault("api_key", "sk-test")
+    if kind is ProviderType.OLLAMA:
+        kw.setdefault("api", "openai")
     return ProviderConfig(provider_type=kind, **kw)
 
 
@@ -59,8 +63,9 @@ def simple(**kw: Any) -> ChatRequest:
 
 def test_family_covers_the_brief_types() -> None:
     assert {t.value for t in OPENAI_FAMILY} == {
-        "openai", "azure", "mistral", "groq", "together", "xai", "openrouter", "huggingface", "ollama",
+        "openai", "azure", "mistral", "groq", "together", "xai", "openrouter", "huggingface",
         "deepseek", "fireworks", "openai_compatible"}
+    assert SPECS[ProviderType.OLLAMA].family == "ollama"  # its OpenAI-compatible API is a mode of its own adapter
 
 
 @pytest.mark.parametrize("kind", OPENAI_FAMILY)
@@ -72,9 +77,13 @@ def test_registry_gives_one_cached_openai_adapter_per_type(kind: ProviderType) -
     assert adapter_for(kind.value) is first
 
 
-def test_registry_refuses_unsupported_and_unknown_types() -> None:
-    with pytest.raises(InvalidRequestError, match="provider type gemini is not supported yet"):
-        adapter_for(ProviderType.GEMINI)
+def test_registry_has_an_adapter_for_every_type_and_refuses_unknown_ones() -> None:
+    families = {kind: adapter_for(kind).family for kind in ProviderType}
+    assert families[ProviderType.GEMINI] == families[ProviderType.VERTEX] == "gemini"
+    assert families[ProviderType.BEDROCK] == "bedrock"
+    assert families[ProviderType.COHERE] == "cohere"
+    assert families[ProviderType.OLLAMA] == "ollama"
+    assert families[ProviderType.GROQ] == "openai"
     with pytest.raises(InvalidRequestError, match="unknown provider type 'telepathy'"):
         adapter_for("telepathy")
 
@@ -151,7 +160,9 @@ def test_azure_v1_endpoint_takes_the_model_in_the_body() -> None:
 
 def test_ollama_sends_no_auth_without_a_key_and_bearer_with_one() -> None:
     ollama = adapter(ProviderType.OLLAMA)
-    bare = ollama.chat_call(ProviderConfig(provider_type=ProviderType.OLLAMA), simple(model="llama3.1:8b"))
+    bare = ollama.chat_call(ProviderConfig(provider_type=ProviderType.OLLAMA, api="openai"),
+                            simple(model="llama3.1:8b"))
+    assert bare.url == "http://localhost:11434/v1/chat/completions"
     assert "authorization" not in bare.headers
     assert "api-key" not in bare.headers
     keyed = ollama.chat_call(config(ProviderType.OLLAMA, api_key="tok"), simple())

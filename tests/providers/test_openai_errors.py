@@ -15,12 +15,16 @@ from byway.core import (
 )
 from byway.providers.catalog import SPECS
 from byway.providers.config import ProviderConfig, ProviderType
+from byway.providers.ollama import OllamaAdapter
 from byway.providers.openai import OpenAIAdapter
 from tests.vectors import cassette
 
 
 def parse(kind: ProviderType, status: int, body: bytes, headers: dict[str, str] | None = None,
           name: str = "") -> ProviderError:
+    if kind is ProviderType.OLLAMA:  # Ollama's OpenAI-compatible API is a mode of its own adapter
+        provider = ProviderConfig(provider_type=kind, name=name or kind.value, base_url="https://x.test", api="openai")
+        return OllamaAdapter(SPECS[kind]).parse_error(provider, status, headers or {}, body)
     provider = ProviderConfig(provider_type=kind, name=name or kind.value, base_url="https://x.test/v1")
     return OpenAIAdapter(SPECS[kind]).parse_error(provider, status, headers or {}, body)
 

@@ -20,6 +20,7 @@ from byway.core import (
 )
 from byway.providers.catalog import SPECS
 from byway.providers.config import ProviderConfig, ProviderType
+from byway.providers.ollama import OllamaAdapter
 from byway.providers.openai import OpenAIAdapter
 from tests.vectors import Interaction, cassette, cassettes
 
@@ -33,6 +34,9 @@ FOLDERS = {
 
 
 def parse(kind: ProviderType, body: bytes, name: str = "") -> ChatResponse:
+    if kind is ProviderType.OLLAMA:  # the recorded Ollama traffic is its OpenAI-compatible API
+        provider = ProviderConfig(provider_type=kind, name=name or kind.value, base_url="https://x.test", api="openai")
+        return OllamaAdapter(SPECS[kind]).parse_chat(provider, body)
     provider = ProviderConfig(provider_type=kind, name=name or kind.value, base_url="https://x.test/v1")
     return OpenAIAdapter(SPECS[kind]).parse_chat(provider, body)
 

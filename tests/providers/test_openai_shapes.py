@@ -26,6 +26,7 @@ from byway.core import (
 )
 from byway.providers.catalog import SPECS
 from byway.providers.config import ProviderConfig, ProviderType
+from byway.providers.ollama import OllamaAdapter
 from byway.providers.openai import OpenAIAdapter
 from tests.vectors import Interaction, cassette
 
@@ -97,8 +98,12 @@ def canonical(body: dict[str, Any]) -> ChatRequest:
 def built(kind: ProviderType, item: Interaction) -> tuple[str, dict[str, Any]]:
     uri = item.request.uri.split("#")[0]
     base = uri.rsplit("/chat/completions", 1)[0]
-    provider = ProviderConfig(provider_type=kind, api_key="k", base_url=base)
-    call = OpenAIAdapter(SPECS[kind]).chat_call(provider, canonical(item.request.body))
+    if kind is ProviderType.OLLAMA:  # Ollama's OpenAI-compatible API: its own adapter in OpenAI mode, /v1 appended
+        provider = ProviderConfig(provider_type=kind, api_key="k", base_url=base.removesuffix("/v1"), api="openai")
+        call = OllamaAdapter(SPECS[kind]).chat_call(provider, canonical(item.request.body))
+    else:
+        provider = ProviderConfig(provider_type=kind, api_key="k", base_url=base)
+        call = OpenAIAdapter(SPECS[kind]).chat_call(provider, canonical(item.request.body))
     return call.url, msgspec.json.decode(call.body)
 
 
