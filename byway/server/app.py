@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import msgspec
 
-from byway.api.errors import openai_error
+from byway.api.errors import anthropic_error, openai_error
 from byway.core import ByWayError, NotFoundError
 from byway.engine import Engine
 from byway.server.asgi import JSON, ClientGone, Receive, Scope, Send, answer
@@ -21,6 +21,7 @@ from byway.server.auth import Authenticator, MasterKey
 from byway.server.chat import chat_completions
 from byway.server.context import Gateway, RequestContext
 from byway.server.embeddings import create_embeddings
+from byway.server.messages import messages
 
 log = logging.getLogger("byway.server")
 
@@ -67,12 +68,17 @@ def _database_problem(url: str | None) -> str | None:
 
 ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/v1/chat/completions"): chat_completions,
+    ("POST", "/v1/messages"): messages,
     ("POST", "/v1/embeddings"): create_embeddings,
     ("GET", "/v1/models"): list_models,
     ("GET", "/health"): health,
     ("GET", "/health/ready"): ready,
 }
 PATHS = {path for _, path in ROUTES}
+# Paths whose errors take another envelope than OpenAI's.
+ERROR_RENDERERS: dict[str, Callable[[ByWayError], tuple[int, dict[str, str], bytes]]] = {
+    "/v1/messages": anthropic_error,
+}
 
 
 class App:
@@ -100,7 +106,7 @@ class App:
                 raise NotFoundError(f"unknown path {path}", code="unknown_url")
             await handler(self.gateway, ctx, receive, send)
         except ByWayError as e:
-            status, extra, body = openai_error(e)
+            status, extra, body = ERROR_RENDERERS.get(path, openai_error)(e)
             headers = [JSON, (b"x-byway-request-id", ctx.request_id.encode())]
             headers.extend((k.encode(), v.encode()) for k, v in extra.items())
             await answer(send, status, body, headers)
@@ -108,8 +114,9 @@ class App:
             return
         except Exception:
             log.exception("unexpected error on %s %s (request %s)", scope["method"], path, ctx.request_id)
-            status, extra, body = openai_error(ByWayError("internal error; see the gateway log for request "
-                                                          + ctx.request_id, code="internal_error"))
+            render = ERROR_RENDERERS.get(path, openai_error)
+            status, extra, body = render(ByWayError("internal error; see the gateway log for request "
+                                                    + ctx.request_id, code="internal_error"))
             try:
                 await answer(send, 500, body, [JSON, (b"x-byway-request-id", ctx.request_id.encode())])
             except Exception:  # the response had already started: nothing more can be said

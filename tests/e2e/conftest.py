@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import anthropic
 import openai
 import pytest
 
@@ -34,6 +35,13 @@ class Gateway:
     def client(self, **kw: object) -> openai.OpenAI:
         return openai.OpenAI(base_url=self.url + "/v1", api_key=kw.pop("api_key", MASTER_KEY),  # type: ignore[arg-type]
                              max_retries=0, timeout=30, **kw)  # type: ignore[arg-type]
+
+    def anthropic(self, **kw: object) -> anthropic.Anthropic:
+        """The official Anthropic SDK pointed at the gateway: the master key in ``x-api-key`` by default;
+        ``auth_token=...`` (with ``api_key=None``) sends it as a Bearer token instead."""
+        if "auth_token" not in kw:
+            kw.setdefault("api_key", MASTER_KEY)
+        return anthropic.Anthropic(base_url=self.url, max_retries=0, timeout=30, **kw)  # type: ignore[arg-type]
 
 
 def write_config(path: Path, mock_url: str) -> None:

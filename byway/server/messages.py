@@ -1,0 +1,81 @@
+"""``POST /v1/messages``: the Anthropic Messages API in front of every provider."""
+
+from __future__ import annotations
+
+from byway.api import anthropic_messages
+from byway.core import Accumulator, ByWayError, InvalidRequestError
+from byway.core.principal import Principal
+from byway.engine import Engine
+from byway.providers.registry import adapter_for
+from byway.server.asgi import JSON, SSE_HEADERS, DisconnectWatch, Receive, Send, read_body
+from byway.server.context import Gateway, RequestContext
+
+
+def require_anthropic(engine: Engine, decoded: anthropic_messages.Decoded, principal: Principal) -> None:
+    """Refuse a request with Anthropic-only content (documents, server tools...) when a target of its
+    model is another kind of provider: the canonical request that provider would get leaves it out."""
+    if not decoded.anthropic_only:
+        return
+    model = decoded.request.model
+    for target in engine.router.resolve(model, principal):
+        provider = target.provider
+        if adapter_for(provider.provider_type).family != "anthropic":
+            path, what = decoded.anthropic_only[0]
+            raise InvalidRequestError(
+                f"{path}: {what} can only be sent to an Anthropic provider, and the model '{model}' is served by "
+                f"'{provider.name}' ({provider.provider_type.value}); remove it or choose an Anthropic model",
+                param=path, code="anthropic_only")
+
+
+async def messages(gateway: Gateway, ctx: RequestContext, receive: Receive, send: Send) -> None:
+    body = await read_body(receive)
+    principal = gateway.principal(ctx.headers, allow_x_api_key=True)
+    decoded = anthropic_messages.decode(body)
+    request = decoded.request
+    engine = gateway.engine
+    require_anthropic(engine, decoded, principal)
+    async with DisconnectWatch(receive) as watch:
+        if not request.stream:
+            done = await engine.complete(request, principal)
+            response = done.response
+            payload = anthropic_messages.encode_response(response, request.stop)
+            headers = ctx.response_headers(done.target.provider.name, done.target.model, len(done.attempts),
+                                           done.upstream_seconds)
+            headers.append(JSON)
+            if response.cost is not None:
+                headers.append((b"x-byway-cost-usd", str(response.cost).encode()))
+            watch.finishing()
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": payload})
+            return
+
+        stream = await engine.open_stream(request, principal)
+        target = stream.target
+        # An Anthropic stream goes out as it came, unless it answers JSON through the adapter's JSON tool.
+        passthrough = adapter_for(target.provider.provider_type).family == "anthropic" \
+            and request.response_format is None
+        encoder = anthropic_messages.StreamEncoder(request, passthrough=passthrough)
+        headers = ctx.response_headers(target.provider.name, target.model, len(stream.attempts),
+                                       stream.upstream_seconds)
+        headers.extend(SSE_HEADERS)
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        accumulated = Accumulator()
+        try:
+            async for batch in stream.batches():
+                out = []
+                for frame in batch:
+                    for event in frame.events:
+                        accumulated.add(event)
+                    data = encoder.frame(frame)
+                    if data:
+                        out.append(data)
+                if out:
+                    await send({"type": "http.response.body", "body": b"".join(out), "more_body": True})
+            tail = encoder.end()
+        except ByWayError as e:
+            tail = encoder.error(e)
+        finally:
+            stream.close()
+            engine.stream_cost(stream, accumulated)
+        watch.finishing()
+        await send({"type": "http.response.body", "body": tail, "more_body": False})
