@@ -8,7 +8,7 @@ import anthropic
 import openai
 import pytest
 
-from byway.mock import running
+from byway.mock import MockServer, running
 from tests.conformance import report
 from tests.conformance.matrix import config_yaml
 from tests.serving import serving
@@ -18,8 +18,9 @@ _RESULTS: dict[report.Cell, report.Result] = {}
 
 
 class Clients:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, mock: MockServer) -> None:
         self.url = url
+        self.mock = mock
         self.openai = openai.OpenAI(base_url=url + "/v1", api_key=MASTER_KEY, max_retries=0, timeout=30)
         self.anthropic = anthropic.Anthropic(base_url=url, api_key=MASTER_KEY, max_retries=0, timeout=30)
 
@@ -31,7 +32,7 @@ def clients(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clients]:
         config = work / "byway.yaml"
         config.write_text(config_yaml(mock.url, work))
         with serving(config, work, MASTER_KEY) as url:
-            yield Clients(url)
+            yield Clients(url, mock)
 
 
 @pytest.hookimpl(wrapper=True)
