@@ -19,6 +19,8 @@ from byway.mock import (
     anthropic_errors,
     anthropic_messages,
     azure,
+    bedrock,
+    bedrock_errors,
     cohere,
     cohere_errors,
     gemini,
@@ -58,20 +60,25 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/ollama/api/tags", ollama.tags),
     ("POST", "/ollama/v1/chat/completions", ollama.openai_chat_completions),
     ("GET", "/ollama/v1/models", ollama.openai_models),
+    ("POST", "/bedrock/model/{model}/converse", bedrock.converse),
+    ("POST", "/bedrock/model/{model}/converse-stream", bedrock.converse_stream),
+    ("POST", "/bedrock/model/{model}/invoke", bedrock.invoke),
+    ("GET", "/bedrock/foundation-models", bedrock.foundation_models),
 )
 ROUTES += vendors.routes()
 ROUTES += gemini.ROUTES
 # the first path segment names the family whose error shape a Problem takes
 RENDERERS: dict[str, Renderer] = {"openai": openai_errors.render, "azure": openai_errors.render,
                                   "anthropic": anthropic_errors.render, "cohere": cohere_errors.render,
-                                  "ollama": ollama_errors.render}
+                                  "ollama": ollama_errors.render, "bedrock": bedrock_errors.render}
 RENDERERS["mistral"] = vendors.render_mistral
 RENDERERS["gemini"] = RENDERERS["vertex"] = gemini_errors.render
 FAULT_PREFIX = "/fault/"
 _RETRY_AFTER_STATUSES = (429, 503)
 _FAULT_MESSAGES: dict[str, Callable[[int], str]] = {"anthropic": anthropic_errors.fault_message,
                                                     "cohere": cohere_errors.fault_message,
-                                                    "ollama": ollama_errors.fault_message}
+                                                    "ollama": ollama_errors.fault_message,
+                                                    "bedrock": bedrock_errors.fault_message}
 _FAULT_MESSAGES["gemini"] = _FAULT_MESSAGES["vertex"] = gemini_errors.fault_message
 
 

@@ -134,6 +134,8 @@ class Dispatcher:
                 body = await upstream.read(target.provider)
                 elapsed = time.perf_counter() - started
                 response = adapter.parse_chat(target.provider, body)
+                if not response.model:  # Bedrock and Cohere answers do not name the model
+                    response.model = target.model
             except ProviderError as e:
                 attempts.append(_attempt(target, started, e))
                 errors.append(e)

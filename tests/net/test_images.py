@@ -186,7 +186,7 @@ async def test_size_limit_bites_while_reading(images: str) -> None:
 async def test_timeout(images: str) -> None:
     fetcher = ImageFetcher(allow_private=True, timeout=0.3)
     try:
-        with pytest.raises(InvalidRequestError, match="within 0.3 s"):
+        with pytest.raises(InvalidRequestError, match=r"within 0\.3 s"):
             await fetcher.fetch(images + "/slow")
     finally:
         await fetcher.close()
