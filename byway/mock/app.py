@@ -92,6 +92,7 @@ def create_app() -> web.Application:
     app.router.add_get("/_mock/stats", _stats)
     app.router.add_get("/_mock/requests", _requests)
     app.router.add_post("/_mock/reset", _reset)
+    app.router.add_get("/_mock/pixel.png", _pixel)
     return app
 
 
@@ -164,6 +165,15 @@ async def _stats(request: web.Request) -> web.Response:
 
 async def _requests(request: web.Request) -> web.Response:
     return _json(request.app[STATE].requests())
+
+
+# a 1x1 PNG served at /_mock/pixel.png, for tests of image URLs that the gateway fetches
+PIXEL_PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                          "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a0e5b1d10000000049454e44ae426082")
+
+
+async def _pixel(request: web.Request) -> web.Response:
+    return web.Response(body=PIXEL_PNG, content_type="image/png")
 
 
 async def _reset(request: web.Request) -> web.Response:

@@ -36,7 +36,19 @@ def render(results: dict[Cell, Result]) -> str:
            "do not edit by hand. Each cell is one test through a real `byway serve`, called with the official",
            "SDK named in the heading, against Byway's mock of the provider's own wire format.", "",
            "✅ passed · ❌ failed (the reason is in the notes) · n/a the provider does not offer it (reason in the "
-           "notes)", ""]
+           "notes)", "",
+           "What each column checks: **text** the answer and a faithful end-of-turn stop reason; **stream** the "
+           "streamed text and stop reason; **tools** a tool call with its name and parsed arguments and the "
+           "tool-call stop reason; **streamed tools** the same with the arguments arriving in fragments; "
+           "**tool results** a tool result sent back and answered; **image in** a base64 image reaching the "
+           "model; **JSON mode** a JSON-schema answer that parses; **stop / max tokens** a stop sequence cuts "
+           "the text and a token limit gives the length stop reason; **usage** exact input and output token "
+           "counts, streamed and not; **errors** an unknown model is a 404, a key the provider refuses a 502 "
+           "`provider_auth_failed` (not for Ollama, which takes no key) and an upstream 429 a 429 with its "
+           "`retry-after`, each in the client API's own error shape.", "",
+           "Beside the matrix, `tests/conformance/test_round_trip.py` sends one conversation with a system "
+           "prompt, two images, two tool calls and both results to every provider type from both client APIs and "
+           "checks every part arrives in the provider's own wire format.", ""]
     for client in CLIENTS:
         out += [f"## {_CLIENT_TITLES[client]}", "",
                 "| provider type | " + " | ".join(FEATURES.values()) + " |",
