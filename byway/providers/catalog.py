@@ -21,6 +21,7 @@ class ProviderSpec(msgspec.Struct, frozen=True, kw_only=True):
     default_model: str | None = None
     suggested_models: tuple[str, ...] = ()
     key_required: bool = True
+    embeddings: bool = True  # the provider has an embeddings API (OpenAI-family types that lack one say False)
 
 
 _OPENAI = "openai"
@@ -61,7 +62,7 @@ SPECS: dict[ProviderType, ProviderSpec] = {s.type: s for s in (
                  suggested_models=("mistral-small-latest", "mistral-large-latest", "codestral-latest")),
     ProviderSpec(type=ProviderType.GROQ, display_name="Groq", family=_OPENAI,
                  default_base_url="https://api.groq.com/openai/v1", api_key_env=("GROQ_API_KEY",),
-                 key_url="https://console.groq.com/keys", default_model="llama-3.3-70b-versatile",
+                 key_url="https://console.groq.com/keys", default_model="llama-3.3-70b-versatile", embeddings=False,
                  suggested_models=("llama-3.3-70b-versatile", "llama-3.1-8b-instant")),
     ProviderSpec(type=ProviderType.TOGETHER, display_name="Together AI", family=_OPENAI,
                  default_base_url="https://api.together.xyz/v1", api_key_env=("TOGETHER_API_KEY",),
@@ -91,7 +92,7 @@ SPECS: dict[ProviderType, ProviderSpec] = {s.type: s for s in (
                  suggested_models=("llama3.1:8b", "qwen2.5:7b"), key_required=False),
     ProviderSpec(type=ProviderType.DEEPSEEK, display_name="DeepSeek", family=_OPENAI,
                  default_base_url="https://api.deepseek.com/v1", api_key_env=("DEEPSEEK_API_KEY",),
-                 key_url="https://platform.deepseek.com/api_keys", default_model="deepseek-chat",
+                 key_url="https://platform.deepseek.com/api_keys", default_model="deepseek-chat", embeddings=False,
                  suggested_models=("deepseek-chat", "deepseek-reasoner")),
     ProviderSpec(type=ProviderType.FIREWORKS, display_name="Fireworks AI", family=_OPENAI,
                  default_base_url="https://api.fireworks.ai/inference/v1", api_key_env=("FIREWORKS_API_KEY",),

@@ -98,6 +98,8 @@ class OpenAIAdapter(AdapterBase):
         return parse_error(provider.name, status, headers, body)
 
     def embeddings_calls(self, provider: ProviderConfig, request: EmbeddingRequest) -> list[HttpCall]:
+        if not self.spec.embeddings:
+            return super().embeddings_calls(provider, request)
         base = self.base_url(provider)
         if self._uses_deployments(base):
             url = (f"{base}/openai/deployments/{quote(request.model, safe='')}/embeddings"
