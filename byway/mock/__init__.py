@@ -14,12 +14,34 @@ path                                                                imitates
 ``POST /anthropic/v1/messages``                                     Anthropic Messages (JSON, SSE)
 ``POST /anthropic/v1/messages/count_tokens``                        Anthropic token counting
 ``GET  /anthropic/v1/models``, ``/anthropic/v1/models/{model}``     Anthropic model list
+``POST /gemini/{v1beta,v1,v1alpha}/models/{m}:generateContent``     Gemini (also ``:streamGenerateContent``
+                                                                    ``?alt=sse``, ``:countTokens``,
+                                                                    ``:embedContent``, ``:batchEmbedContents``)
+``GET  /gemini/v1beta/models``                                      Gemini model list
+``POST /vertex/v1/projects/{p}/locations/{l}/publishers/google/``   Vertex AI (the Gemini payloads, a Bearer
+``models/{m}:generateContent|streamGenerateContent|predict``         token from ``POST /vertex/token``)
+``POST /vertex/token``                                              OAuth token endpoint (JWT bearer grant)
+``POST /bedrock/model/{id}/converse``, ``/converse-stream``         Bedrock Converse (JSON, binary event
+                                                                    stream); SigV4 checked for shape
+``POST /bedrock/model/{id}/invoke``                                 Bedrock embeddings (Titan, Cohere)
+``GET  /bedrock/foundation-models``                                 Bedrock model list
+``POST /cohere/v2/chat``, ``/cohere/v2/embed``                      Cohere v2 (JSON, SSE with event types)
+``GET  /cohere/v1/models``                                          Cohere model list
+``POST /ollama/api/chat``, ``/ollama/api/embed``                    Ollama native (JSON, NDJSON)
+``GET  /ollama/api/tags``; ``/ollama/v1/...``                       Ollama models; its OpenAI-compatible API
+``/{vendor}/v1/chat/completions``, ``/embeddings``, ``/models``     OpenAI-compatible vendors (``vendors``):
+                                                                    mistral, groq, deepseek, openrouter,
+                                                                    together, xai, huggingface, fireworks
 ``GET  /_mock/stats``, ``GET /_mock/requests``, ``POST /_mock/reset``  counters, request log, reset
+``GET  /_mock/pixel.png``                                           a 1x1 PNG, for image-URL tests
 ==================================================================  ==============================
 
 The official SDKs work unchanged: ``openai.OpenAI(base_url=URL + "/openai/v1")``,
 ``openai.AzureOpenAI(azure_endpoint=URL + "/azure", api_version=...)``,
-``anthropic.Anthropic(base_url=URL + "/anthropic")``.
+``anthropic.Anthropic(base_url=URL + "/anthropic")``,
+``genai.Client(api_key=..., http_options=HttpOptions(base_url=URL + "/gemini"))``,
+``boto3.client("bedrock-runtime", endpoint_url=URL + "/bedrock", ...)``,
+``cohere.ClientV2(base_url=URL + "/cohere")``.
 
 Behaviour (the same for every family; details in ``brain``, ``tokens`` and ``schema_sample``):
 
@@ -39,7 +61,9 @@ Behaviour (the same for every family; details in ``brain``, ``tokens`` and ``sch
   + per tool (8 + name, description and schema). Prompts over 1024 tokens report a cached
   prefix (largest multiple of 1024 below the size): OpenAI ``cached_tokens`` always; Anthropic
   only when the request uses ``cache_control`` (read = that prefix, written = half the rest).
-- Auth: no key is a 401; a key starting with ``bad`` is a 401. A model (or Azure deployment)
+- Auth: no key is a 401; a key starting with ``bad`` is refused in each provider's way (Gemini: a
+  400 ``API_KEY_INVALID``; Bedrock: an access key id starting with ``bad``, 403; Vertex: a service
+  account whose email starts with ``bad`` gets no token). A model (or Azure deployment)
   named ``no-such-…`` is a 404 (``model_not_found`` / ``not_found_error`` / ``DeploymentNotFound``).
   Malformed JSON, unknown parameters, missing fields and inconsistent tool turns are 400s,
   each in the provider's own error shape; Anthropic also needs ``anthropic-version``.
@@ -52,7 +76,8 @@ comma-separated ``key=value``: ``status=N`` (that error, in the family's shape),
 ``retry_after=S`` (``retry-after`` on 429/503), ``latency_ms=N`` (delay before answering),
 ``cut_after=N`` (streams: drop the connection after N events), ``stall_ms=N`` (streams: pause
 between events), ``times=N`` (only the first N requests carrying this exact spec are struck;
-e.g. ``status=429,retry_after=1,times=1`` fails once, then succeeds).
+e.g. ``status=429,retry_after=1,times=1`` fails once, then succeeds), ``error_after=N``
+(Ollama streams: an ``{"error": ...}`` line under status 200 after N events).
 
 Entry points: ``create_app()`` (the aiohttp application), ``serve(host, port)`` (blocking, for
 ``byway mock``), and ``running(port=0)``, a context manager yielding a ``MockServer`` served from a
