@@ -60,6 +60,8 @@ class Adapter(Protocol):
     family: str  # the wire format: "openai", "anthropic", ...
     inline_images: bool  # True: the provider takes image bytes only, so http(s) image URLs are fetched first
 
+    def wire_family(self, provider: ProviderConfig) -> str: ...
+
     def chat_call(self, provider: ProviderConfig, request: ChatRequest) -> HttpCall:
         """The HTTP call for a chat request (``request.model`` is the provider's model name)."""
         ...
@@ -103,6 +105,11 @@ class AdapterBase:
 
     family = ""
     inline_images = False
+
+    def wire_family(self, provider: ProviderConfig) -> str:
+        """The wire format ``provider`` is spoken to in: the adapter's family, unless the provider asked
+        for another of its APIs (Ollama's OpenAI-compatible one)."""
+        return self.family
 
     def models_call(self, provider: ProviderConfig) -> HttpCall:
         raise NotImplementedError

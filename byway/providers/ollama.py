@@ -77,6 +77,9 @@ class OllamaAdapter(AdapterBase):
 
     # -- which API ---------------------------------------------------------------------------------------------
 
+    def wire_family(self, provider: ProviderConfig) -> str:
+        return "openai" if self.speaks_openai(provider) else self.family
+
     def speaks_openai(self, provider: ProviderConfig) -> bool:
         api = provider.api
         if api not in _APIS:

@@ -31,7 +31,7 @@ async def chat_completions(gateway: Gateway, ctx: RequestContext, receive: Recei
 
         stream = await engine.open_stream(request, principal)
         target = stream.target
-        passthrough = adapter_for(target.provider.provider_type).family == "openai"
+        passthrough = adapter_for(target.provider.provider_type).wire_family(target.provider) == "openai"
         encoder = openai_chat.StreamEncoder(request, passthrough=passthrough)
         headers = ctx.response_headers(target.provider.name, target.model, len(stream.attempts),
                                        stream.upstream_seconds)

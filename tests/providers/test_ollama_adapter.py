@@ -158,3 +158,13 @@ def test_native_embeddings() -> None:
         ADAPTER.parse_embeddings(LOCAL, request, [b'{"embeddings":[[0.1]]}'])
     with pytest.raises(UpstreamUnavailableError, match="unreadable"):
         ADAPTER.parse_embeddings(LOCAL, request, [b"{}"])
+
+
+def test_wire_family_follows_the_chosen_api() -> None:
+    from byway.providers.config import ProviderConfig, ProviderType
+    from byway.providers.registry import adapter_for
+
+    adapter = adapter_for(ProviderType.OLLAMA)
+    assert adapter.wire_family(ProviderConfig(provider_type=ProviderType.OLLAMA)) == "ollama"
+    assert adapter.wire_family(ProviderConfig(provider_type=ProviderType.OLLAMA, api="openai")) == "openai"
+    assert adapter_for(ProviderType.GROQ).wire_family(ProviderConfig(provider_type=ProviderType.GROQ)) == "openai"
