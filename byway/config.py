@@ -13,6 +13,8 @@ import yaml
 
 from byway.providers.catalog import SPECS
 from byway.providers.config import ProviderConfig, ProviderType
+from byway.routing.breaker import BreakerConfig
+from byway.routing.retry import RetryPolicy
 
 
 class ConfigError(Exception):
@@ -36,6 +38,9 @@ class GatewayConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     providers: list[ProviderConfig] = msgspec.field(default_factory=list)
     routes: list[RouteConfig] = msgspec.field(default_factory=list)
     allow_private_base_urls: bool = False
+    retry: RetryPolicy = msgspec.field(default_factory=RetryPolicy)
+    circuit_breaker: BreakerConfig = msgspec.field(default_factory=BreakerConfig)
+    health_check_interval: float = 0.0  # seconds between active checks of every provider; 0: off
     # fetching image URLs for providers that take image bytes only
     allow_private_image_urls: bool = False
     image_max_bytes: int = 20 * 1024 * 1024
@@ -119,8 +124,12 @@ def _check(config: GatewayConfig) -> None:
             raise ConfigError(f"config error: {where}.base_url: required for type {p.provider_type.value}")
         if p.base_url and not p.base_url.startswith(("http://", "https://")):
             raise ConfigError(f"config error: {where}.base_url: must start with http:// or https://")
-        if p.timeout <= 0:
-            raise ConfigError(f"config error: {where}.timeout: must be positive")
+        for field in ("timeout", "connect_timeout", "idle_timeout"):
+            value = getattr(p, field)
+            if value is not None and value <= 0:
+                raise ConfigError(f"config error: {where}.{field}: must be positive")
+        if p.retries < 0:
+            raise ConfigError(f"config error: {where}.retries: must not be negative")
     for i, r in enumerate(config.routes):
         where = f"routes[{i}]"
         if r.name in seen:

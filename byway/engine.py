@@ -6,6 +6,8 @@ client wire formats and persistence; ``LLMManager`` wraps it for Python callers.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -25,25 +27,36 @@ from byway.providers.config import ProviderConfig
 from byway.providers.images import ImageFetcher
 from byway.providers.registry import adapter_for
 from byway.providers.transport import Transport
+from byway.routing.breaker import BreakerConfig, Breakers
 from byway.routing.dispatch import Completion, Dispatcher, OpenStream
+from byway.routing.health import Health, HealthBook
+from byway.routing.retry import RetryPolicy
+from byway.routing.strategies import Strategies
 from byway.routing.targets import Router
 
 
 class Engine:
     def __init__(self, providers: list[ProviderConfig], routes: list[RouteConfig] | None = None,
                  transport: Transport | None = None, prices: PriceBook | None = None,
-                 images: ImageFetcher | None = None) -> None:
+                 images: ImageFetcher | None = None, retry: RetryPolicy | None = None,
+                 breakers: BreakerConfig | None = None, health_check_interval: float = 0.0) -> None:
         self.router = Router(providers, routes)
         self.transport = transport or Transport()
-        self.dispatcher = Dispatcher(self.transport, images)
         self.prices = prices or PriceBook()
+        self.health = HealthBook()
+        self.breakers = Breakers(breakers)
+        self.dispatcher = Dispatcher(self.transport, images, retry=retry, breakers=self.breakers, health=self.health)
+        self.router.order = Strategies(self.health, self._typical_price).order
+        self.health_check_interval = health_check_interval
+        self._checker: asyncio.Task[None] | None = None
         self.spend = CostTally()
 
     @classmethod
-    def from_config(cls, config: GatewayConfig) -> Engine:
+    def from_config(cls, config: GatewayConfig, transport: Transport | None = None) -> Engine:
         images = ImageFetcher(max_bytes=config.image_max_bytes, timeout=config.image_fetch_timeout,
                               allow_private=config.allow_private_image_urls)
-        return cls(config.providers, config.routes, images=images)
+        return cls(config.providers, config.routes, transport=transport, images=images, retry=config.retry,
+                   breakers=config.circuit_breaker, health_check_interval=config.health_check_interval)
 
     def warm(self) -> None:
         """Load what the first request would otherwise wait for: each provider's adapter and the
@@ -57,7 +70,7 @@ class Engine:
                 self.prices.rates(provider, model)
 
     async def complete(self, request: ChatRequest, principal: Principal = LIBRARY) -> Completion[ChatResponse]:
-        targets = self.router.resolve(request.model, principal)
+        request, targets = self.router.plan(request, principal)
         done = await self.dispatcher.complete(request, targets)
         response = done.response
         response.provider = done.target.provider.name
@@ -76,7 +89,7 @@ class Engine:
         return done
 
     async def open_stream(self, request: ChatRequest, principal: Principal = LIBRARY) -> OpenStream:
-        targets = self.router.resolve(request.model, principal)
+        request, targets = self.router.plan(request, principal)
         return await self.dispatcher.stream(request, targets)
 
     def stream_cost(self, stream: OpenStream, accumulated: Accumulator) -> Decimal | None:
@@ -108,7 +121,53 @@ class Engine:
             raise adapter.parse_error(provider, upstream.status, upstream.headers, body)
         return adapter.parse_models(provider, body)
 
+    def _typical_price(self, provider: ProviderConfig, model: str) -> Decimal | None:
+        """What the cheapest strategy compares: input plus output price per million tokens."""
+        rates = self.prices.rates(provider, model)
+        return None if rates is None else (rates.input + rates.output) * provider.cost_multiplier
+
+    # --- health ---------------------------------------------------------------------------------------
+
+    async def check(self, provider: ProviderConfig) -> Health:
+        """An active check: the provider's cheapest authenticated call (its key validation), recorded in its
+        health like live traffic, but not in its circuit breaker."""
+        adapter = adapter_for(provider.provider_type)
+        started = time.perf_counter()
+        error: str | None = None
+        try:
+            call = await adapter.authorize(provider, adapter.validate_call(provider), self.transport)
+            upstream = await self.transport.open(provider, call)
+            body = await upstream.read(provider)
+            if upstream.status >= 400:
+                error = adapter.parse_error(provider, upstream.status, upstream.headers, body).message
+        except ByWayError as e:
+            error = e.message
+        self.health.record(provider.name, (time.perf_counter() - started) * 1000, ok=error is None, error=error)
+        self.health.checked(provider.name, ok=error is None)
+        return self.health_of(provider.name)
+
+    def health_of(self, name: str) -> Health:
+        return self.health.report(name, self.breakers.get(name))
+
+    def health_report(self) -> list[Health]:
+        """Every configured provider's health from live traffic (and active checks when they run)."""
+        return [self.health_of(name) for name in self.router.providers]
+
+    def start_health_checks(self) -> None:
+        """Check every provider every ``health_check_interval`` seconds in the background (when set)."""
+        if self.health_check_interval > 0 and self._checker is None:
+            self._checker = asyncio.create_task(self._check_forever())
+
+    async def _check_forever(self) -> None:
+        while True:
+            enabled = [p for p in self.router.providers.values() if p.enabled]
+            await asyncio.gather(*(self.check(p) for p in enabled), return_exceptions=True)
+            await asyncio.sleep(self.health_check_interval)
+
     async def close(self) -> None:
+        if self._checker is not None:
+            self._checker.cancel()
+            self._checker = None
         await self.transport.close()
         await self.dispatcher.images.close()
 

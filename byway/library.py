@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import msgspec
 
@@ -27,6 +27,7 @@ from byway.core import (
 )
 from byway.engine import Engine
 from byway.providers.config import ProviderConfig
+from byway.routing.health import Health
 
 
 class ChatMessage(msgspec.Struct, kw_only=True):
@@ -134,16 +135,20 @@ class LLMManager:
         except ProviderError:
             return list(provider.models or ())
 
-    async def check_provider_health(self) -> dict[str, bool]:
-        """Whether each provider answers (a model-list call, which costs nothing)."""
-        async def probe(provider: ProviderConfig) -> bool:
-            try:
-                await self.engine.list_models(provider)
-            except ProviderError:
-                return False
-            return True
-        results = await asyncio.gather(*(probe(p) for p in self.providers))
-        return {p.name: ok for p, ok in zip(self.providers, results, strict=True)}
+    @overload
+    async def check_provider_health(self, detailed: Literal[False] = False) -> dict[str, bool]: ...
+
+    @overload
+    async def check_provider_health(self, detailed: Literal[True]) -> dict[str, Health]: ...
+
+    async def check_provider_health(self, detailed: bool = False) -> dict[str, bool] | dict[str, Health]:
+        """Check every provider now (its cheapest authenticated call): whether each answers, or with
+        ``detailed=True`` its verdict (healthy / degraded / down, with the reason), latency p50/p95, error
+        rate and circuit state, from this check and the traffic so far."""
+        reports = await asyncio.gather(*(self.engine.check(p) for p in self.providers))
+        if detailed:
+            return {p.name: report for p, report in zip(self.providers, reports, strict=True)}
+        return {p.name: bool(report.last_check_ok) for p, report in zip(self.providers, reports, strict=True)}
 
     async def close(self) -> None:
         await self.engine.close()

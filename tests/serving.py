@@ -20,13 +20,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(config: Path, work: Path, master_key: str) -> Iterator[str]:
+def serving(config: Path, work: Path, master_key: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """Start ``byway serve --config config`` with its data in ``work``; yield its URL once /health answers.
-    Provider keys in the environment are hidden from it, so only the config's providers exist."""
+    Provider keys in the environment are hidden from it, so only the config's providers exist; ``env`` adds
+    variables."""
     port = free_port()
     log = work / "serve.log"
+    extra = env or {}
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and k != "HF_TOKEN"}
-    env.update(BYWAY_MASTER_KEY=master_key, BYWAY_DATA_DIR=str(work / "data"), PYTHONUNBUFFERED="1")
+    env.update(BYWAY_MASTER_KEY=master_key, BYWAY_DATA_DIR=str(work / "data"), PYTHONUNBUFFERED="1", **extra)
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "byway.cli", "serve", "--config", str(config),
                                  "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env)

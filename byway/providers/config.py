@@ -54,7 +54,11 @@ class ProviderConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     rpm_limit: int | None = None
     tpm_limit: int | None = None
     monthly_budget: Decimal | None = None
-    timeout: float = 120.0
+    timeout: float = 120.0  # seconds to the first byte (a stream's first token) and, unless idle_timeout says
+    # otherwise, between stream chunks
+    connect_timeout: float = 10.0
+    idle_timeout: float | None = None
+    retries: int = 0  # extra tries on retryable errors when the provider is named directly (routes have their own)
     proxy: str | None = None
     enabled: bool = True
     prices: dict[str, ModelPrice] | None = None

@@ -15,8 +15,6 @@ from byway.core import UpstreamTimeoutError, UpstreamUnavailableError
 from byway.providers.base import HttpCall
 from byway.providers.config import ProviderConfig
 
-CONNECT_TIMEOUT = 10.0
-
 
 class UpstreamResponse:
     """An upstream answer whose headers have arrived; the body is read or streamed on demand."""
@@ -57,7 +55,7 @@ class Transport:
 
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
-        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        self._timeouts: dict[tuple[float, float], aiohttp.ClientTimeout] = {}
         self._proxies: dict[tuple[str | None, str], str | None] = {}
 
     def _get_session(self) -> aiohttp.ClientSession:
@@ -69,18 +67,20 @@ class Transport:
                                                   skip_auto_headers=("User-Agent",))
         return self._session
 
-    def _timeout(self, seconds: float) -> aiohttp.ClientTimeout:
-        timeout = self._timeouts.get(seconds)
+    def _timeout(self, provider: ProviderConfig) -> aiohttp.ClientTimeout:
+        key = (provider.connect_timeout, provider.idle_timeout or provider.timeout)
+        timeout = self._timeouts.get(key)
         if timeout is None:
-            # sock_read bounds both the wait for the first byte and the idle time between chunks.
-            timeout = aiohttp.ClientTimeout(total=None, connect=CONNECT_TIMEOUT, sock_read=seconds)
-            self._timeouts[seconds] = timeout
+            # sock_read bounds every wait for bytes: the first (the dispatcher also bounds a stream's first
+            # token by ``timeout``) and each idle gap between chunks.
+            timeout = aiohttp.ClientTimeout(total=None, connect=key[0], sock_read=key[1])
+            self._timeouts[key] = timeout
         return timeout
 
     async def open(self, provider: ProviderConfig, call: HttpCall) -> UpstreamResponse:
         """Send ``call``; return once the status and headers are in."""
         session = self._get_session()
-        kwargs: dict[str, Any] = {"timeout": self._timeout(provider.timeout)}
+        kwargs: dict[str, Any] = {"timeout": self._timeout(provider)}
         proxy = self.proxy_for(provider.proxy, call.url)
         if proxy:
             kwargs["proxy"] = proxy
@@ -112,9 +112,12 @@ class Transport:
 
 
 def _failure(provider: ProviderConfig, error: BaseException) -> Exception:
-    if isinstance(error, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
-        return UpstreamTimeoutError(f"{provider.name}: no answer within {provider.timeout:g} s",
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        return UpstreamTimeoutError(f"{provider.name}: no connection within {provider.connect_timeout:g} s",
                                     provider=provider.name)
+    if isinstance(error, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+        waited = provider.idle_timeout or provider.timeout
+        return UpstreamTimeoutError(f"{provider.name}: no answer within {waited:g} s", provider=provider.name)
     if isinstance(error, aiohttp.ClientPayloadError | aiohttp.ServerDisconnectedError):
         return UpstreamUnavailableError(f"{provider.name}: connection lost mid-answer ({type(error).__name__})",
                                         provider=provider.name)

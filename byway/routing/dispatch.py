@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Generic, TypeVar
 
 import msgspec
@@ -22,12 +22,16 @@ from byway.core import (
     EmbeddingResponse,
     ProviderError,
     UpstreamRateLimitError,
+    UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
 from byway.providers.base import Adapter, Frame, HttpCall, StreamDecoder
 from byway.providers.images import ImageFetcher, has_remote_images
 from byway.providers.registry import adapter_for
 from byway.providers.transport import Transport, UpstreamResponse
+from byway.routing.breaker import Breakers, is_failure
+from byway.routing.health import HealthBook
+from byway.routing.retry import RetryPolicy
 from byway.routing.targets import Target
 
 
@@ -99,10 +103,22 @@ def _with_model(request: ChatRequest, model: str) -> ChatRequest:
     return request if request.model == model else msgspec.structs.replace(request, model=model)
 
 
+T = TypeVar("T")
+
+
 class Dispatcher:
-    def __init__(self, transport: Transport, images: ImageFetcher | None = None) -> None:
+    """Tries the targets in order; each one ``1 + target.retries`` times on retryable errors (with backoff,
+    or the provider's ``retry-after``), skipping targets whose circuit is open. Every try is an ``Attempt``
+    and feeds the target's breaker and health."""
+
+    def __init__(self, transport: Transport, images: ImageFetcher | None = None, *,
+                 retry: RetryPolicy | None = None, breakers: Breakers | None = None,
+                 health: HealthBook | None = None) -> None:
         self.transport = transport
         self.images = images or ImageFetcher()
+        self.retry = retry or RetryPolicy()
+        self.breakers = breakers or Breakers()
+        self.health = health or HealthBook()
 
     async def _prepare(self, adapter: Adapter, request: ChatRequest, inlined: list[ChatRequest]) -> ChatRequest:
         """``request`` as ``adapter`` can take it: image URLs fetched for a provider that needs bytes (once per
@@ -120,109 +136,132 @@ class Dispatcher:
             raise await _fail(adapter, target, upstream)
         return upstream
 
-    async def complete(self, request: ChatRequest, targets: list[Target]) -> Completion[ChatResponse]:
+    async def _failover(self, targets: list[Target], once: Callable[[Target, Adapter], Awaitable[tuple[T, int]]],
+                        ) -> tuple[T, Target, list[Attempt], float]:
         attempts: list[Attempt] = []
         errors: list[ProviderError] = []
-        inlined: list[ChatRequest] = []
+        skipped: list[tuple[Target, float]] = []
         for target in targets:
-            adapter = adapter_for(target.provider.provider_type)
-            started = time.perf_counter()
-            try:
-                ready = await self._prepare(adapter, request, inlined)
-                call = adapter.chat_call(target.provider, _with_model(ready, target.model))
-                upstream = await self._send(adapter, target, call)
-                body = await upstream.read(target.provider)
-                elapsed = time.perf_counter() - started
-                response = adapter.parse_chat(target.provider, body)
-                if not response.model:  # Bedrock and Cohere answers do not name the model
-                    response.model = target.model
-            except ProviderError as e:
-                attempts.append(_attempt(target, started, e))
-                errors.append(e)
-                if not e.retryable:
-                    raise
+            name = target.provider.name
+            breaker = self.breakers.get(name)
+            if not breaker.allow():
+                skipped.append((target, breaker.retry_in()))
                 continue
-            attempts.append(Attempt(target.provider.name, target.model, upstream.status, elapsed * 1000))
-            return Completion(response, target, attempts, elapsed)
-        raise _exhausted(errors, attempts)
+            adapter = adapter_for(target.provider.provider_type)
+            tries = 1 + (target.retries if target.retries is not None else target.provider.retries)
+            for n in range(tries):
+                started = time.perf_counter()
+                try:
+                    result, status = await once(target, adapter)
+                except ProviderError as e:
+                    elapsed_ms = (time.perf_counter() - started) * 1000
+                    attempts.append(Attempt(name, target.model, e.upstream_status or 0, elapsed_ms, e.message))
+                    errors.append(e)
+                    failed = is_failure(e)
+                    breaker.record(failed)
+                    self.health.record(name, elapsed_ms, ok=not failed, error=e.message)
+                    if not e.retryable:
+                        e.attempts = attempts  # type: ignore[attr-defined]
+                        raise
+                    if n + 1 < tries and breaker.state == "closed":
+                        wait = self.retry.delay(n, e)
+                        if wait is not None:
+                            await asyncio.sleep(wait)
+                            continue
+                    break
+                elapsed = time.perf_counter() - started
+                breaker.record(False)
+                self.health.record(name, elapsed * 1000, ok=True)
+                attempts.append(Attempt(name, target.model, status, elapsed * 1000))
+                return result, target, attempts, elapsed
+        raise _exhausted(errors, attempts, skipped)
+
+    async def complete(self, request: ChatRequest, targets: list[Target]) -> Completion[ChatResponse]:
+        inlined: list[ChatRequest] = []
+
+        async def once(target: Target, adapter: Adapter) -> tuple[ChatResponse, int]:
+            ready = await self._prepare(adapter, request, inlined)
+            call = adapter.chat_call(target.provider, _with_model(ready, target.model))
+            upstream = await self._send(adapter, target, call)
+            body = await upstream.read(target.provider)
+            response = adapter.parse_chat(target.provider, body)
+            if not response.model:  # Bedrock and Cohere answers do not name the model
+                response.model = target.model
+            return response, upstream.status
+
+        response, target, attempts, elapsed = await self._failover(targets, once)
+        return Completion(response, target, attempts, elapsed)
 
     async def embed(self, request: EmbeddingRequest, targets: list[Target]) -> Completion[EmbeddingResponse]:
-        attempts: list[Attempt] = []
-        errors: list[ProviderError] = []
-        for target in targets:
-            adapter = adapter_for(target.provider.provider_type)
-            started = time.perf_counter()
-            try:
-                routed = request if request.model == target.model else msgspec.structs.replace(request,
-                                                                                              model=target.model)
-                calls = adapter.embeddings_calls(target.provider, routed)
-                bodies = await asyncio.gather(*(self._read(adapter, target, call) for call in calls))
-                elapsed = time.perf_counter() - started
-                response = adapter.parse_embeddings(target.provider, routed, list(bodies))
-            except ProviderError as e:
-                attempts.append(_attempt(target, started, e))
-                errors.append(e)
-                if not e.retryable:
-                    raise
-                continue
-            attempts.append(Attempt(target.provider.name, target.model, 200, elapsed * 1000))
-            return Completion(response, target, attempts, elapsed)
-        raise _exhausted(errors, attempts)
+        async def once(target: Target, adapter: Adapter) -> tuple[EmbeddingResponse, int]:
+            routed = request if request.model == target.model else msgspec.structs.replace(request,
+                                                                                          model=target.model)
+            calls = adapter.embeddings_calls(target.provider, routed)
+            bodies = await asyncio.gather(*(self._read(adapter, target, call) for call in calls))
+            return adapter.parse_embeddings(target.provider, routed, list(bodies)), 200
+
+        response, target, attempts, elapsed = await self._failover(targets, once)
+        return Completion(response, target, attempts, elapsed)
 
     async def _read(self, adapter: Adapter, target: Target, call: HttpCall) -> bytes:
         upstream = await self._send(adapter, target, call)
         return await upstream.read(target.provider)
 
     async def stream(self, request: ChatRequest, targets: list[Target]) -> OpenStream:
-        attempts: list[Attempt] = []
-        errors: list[ProviderError] = []
+        """A stream whose first frame has arrived (within the target's ``timeout``); until then a failing
+        target is retried or failed over like any call."""
         inlined: list[ChatRequest] = []
-        for target in targets:
-            adapter = adapter_for(target.provider.provider_type)
-            started = time.perf_counter()
-            upstream: UpstreamResponse | None = None
+
+        async def once(target: Target, adapter: Adapter) -> tuple[tuple[UpstreamResponse, StreamDecoder,
+                                                                          list[Frame]], int]:
+            ready = _with_model(await self._prepare(adapter, request, inlined), target.model)
+            upstream = await self._send(adapter, target, adapter.chat_call(target.provider, ready))
             try:
-                ready = await self._prepare(adapter, request, inlined)
-                call = adapter.chat_call(target.provider, _with_model(ready, target.model))
-                upstream = await self._send(adapter, target, call)
-                decoder = adapter.stream_decoder(target.provider, _with_model(ready, target.model))
-                first: list[Frame] = []
-                chunks = upstream.chunks(target.provider)
-                async for chunk in chunks:
-                    first.extend(decoder.feed(chunk))
-                    if any(f.events for f in first):
-                        break
-                else:
-                    first.extend(decoder.close())
-                elapsed = time.perf_counter() - started
-            except ProviderError as e:
-                if upstream is not None:
-                    upstream.close()
-                attempts.append(_attempt(target, started, e))
-                errors.append(e)
-                if not e.retryable:
-                    raise
-                continue
-            attempts.append(Attempt(target.provider.name, target.model, upstream.status, elapsed * 1000))
-            return OpenStream(target, attempts, upstream, decoder, first, elapsed)
-        raise _exhausted(errors, attempts)
+                decoder = adapter.stream_decoder(target.provider, ready)
+                first = await _first_frames(upstream, decoder, target)
+            except BaseException:
+                upstream.close()
+                raise
+            return (upstream, decoder, first), upstream.status
+
+        (upstream, decoder, first), target, attempts, elapsed = await self._failover(targets, once)
+        return OpenStream(target, attempts, upstream, decoder, first, elapsed)
 
 
-def _attempt(target: Target, started: float, error: ProviderError) -> Attempt:
-    return Attempt(target.provider.name, target.model, error.upstream_status or 0,
-                   (time.perf_counter() - started) * 1000, error.message)
+async def _first_frames(upstream: UpstreamResponse, decoder: StreamDecoder, target: Target) -> list[Frame]:
+    """Read until the first frame that means something; a provider that sends nothing for ``timeout`` seconds
+    has timed out."""
+    first: list[Frame] = []
+    try:
+        async with asyncio.timeout(target.provider.timeout):
+            async for chunk in upstream.chunks(target.provider):
+                first.extend(decoder.feed(chunk))
+                if any(f.events for f in first):
+                    return first
+    except TimeoutError:
+        raise UpstreamTimeoutError(f"{target.provider.name}: no first token within {target.provider.timeout:g} s",
+                                   provider=target.provider.name) from None
+    first.extend(decoder.close())
+    return first
 
 
-def _exhausted(errors: list[ProviderError], attempts: list[Attempt]) -> ProviderError:
+def _exhausted(errors: list[ProviderError], attempts: list[Attempt],
+               skipped: list[tuple[Target, float]]) -> ProviderError:
     """The error to answer when no target succeeded."""
-    if len(errors) == 1:
+    if not errors:
+        waits = ", ".join(f"{t.provider.name} (retried in {w:.0f} s)" for t, w in skipped)
+        error: ProviderError = UpstreamUnavailableError(
+            f"every target's circuit is open: {waits}", code="circuits_open", status=503, retryable=False)
+    elif len(errors) == 1 and not skipped:
         error = errors[0]
     elif all(isinstance(e, UpstreamRateLimitError) for e in errors):
         waits = [e.retry_after for e in errors if isinstance(e, UpstreamRateLimitError) and e.retry_after]
         error = UpstreamRateLimitError("every target is rate limited: " + _listing(attempts),
                                        retry_after=min(waits) if waits else None)
     else:
-        error = UpstreamUnavailableError("every target failed: " + _listing(attempts), code="all_targets_failed")
+        closed = "".join(f"; {t.provider.name}: circuit open" for t, _ in skipped)
+        error = UpstreamUnavailableError("every target failed: " + _listing(attempts) + closed,
+                                         code="all_targets_failed")
     error.attempts = attempts  # type: ignore[attr-defined]
     return error
 

@@ -33,10 +33,11 @@ class Health(msgspec.Struct, kw_only=True):
     last_error: str | None = None
     last_error_at: float | None = None  # unix time
     last_checked_at: float | None = None  # unix time of the last active check
+    last_check_ok: bool | None = None  # whether it succeeded
 
 
 class _Stats:
-    __slots__ = ("checked_at", "errors", "ewma", "last_error", "last_error_at", "requests", "samples")
+    __slots__ = ("check_ok", "checked_at", "errors", "ewma", "last_error", "last_error_at", "requests", "samples")
 
     def __init__(self) -> None:
         self.samples: deque[tuple[float, bool]] = deque(maxlen=SAMPLES)  # (latency ms, ok)
@@ -46,6 +47,7 @@ class _Stats:
         self.last_error: str | None = None
         self.last_error_at: float | None = None
         self.checked_at: float | None = None
+        self.check_ok: bool | None = None
 
 
 class HealthBook:
@@ -70,8 +72,10 @@ class HealthBook:
             stats.last_error = error
             stats.last_error_at = self._clock()
 
-    def checked(self, provider: str) -> None:
-        self._get(provider).checked_at = self._clock()
+    def checked(self, provider: str, ok: bool) -> None:
+        stats = self._get(provider)
+        stats.checked_at = self._clock()
+        stats.check_ok = ok
 
     def average_latency(self, provider: str) -> float | None:
         stats = self._stats.get(provider)
@@ -102,7 +106,7 @@ class HealthBook:
                       error_rate=round(rate, 4), latency_p50_ms=_quantile(latencies, 0.5),
                       latency_p95_ms=_quantile(latencies, 0.95), latency_avg_ms=stats.ewma, circuit=circuit,
                       last_error=stats.last_error, last_error_at=stats.last_error_at,
-                      last_checked_at=stats.checked_at)
+                      last_checked_at=stats.checked_at, last_check_ok=stats.check_ok)
 
 
 def _quantile(ordered: list[float], q: float) -> float | None:

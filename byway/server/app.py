@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import msgspec
 
+from byway.accounts import Accounts
 from byway.api.errors import anthropic_error, openai_error
 from byway.core import ByWayError, NotFoundError
 from byway.engine import Engine
@@ -21,6 +22,7 @@ from byway.server.auth import Authenticator, MasterKey
 from byway.server.chat import chat_completions
 from byway.server.context import Gateway, RequestContext
 from byway.server.embeddings import create_embeddings
+from byway.server.management import API_PREFIX, handle_api
 from byway.server.messages import messages
 
 log = logging.getLogger("byway.server")
@@ -45,7 +47,10 @@ async def health(gateway: Gateway, ctx: RequestContext, receive: Receive, send: 
 
 
 async def ready(gateway: Gateway, ctx: RequestContext, receive: Receive, send: Send) -> None:
-    problem = await asyncio.to_thread(_database_problem, gateway.database_url)
+    if gateway.accounts is not None:  # the store's own connection: SQLite or PostgreSQL
+        problem = await gateway.accounts.database_problem()
+    else:
+        problem = await asyncio.to_thread(_database_problem, gateway.database_url)
     if problem:
         await answer(send, 503, msgspec.json.encode({"status": "unavailable", "database": problem}), [JSON])
     else:
@@ -100,6 +105,9 @@ class App:
         handler = ROUTES.get((scope["method"], path))
         try:
             if handler is None:
+                if path.startswith(API_PREFIX):
+                    await handle_api(self.gateway, ctx, scope, path, receive, send)
+                    return
                 if path in PATHS:
                     raise ByWayError(f"method {scope['method']} is not allowed on {path}", status=405,
                                      code="method_not_allowed")
@@ -108,6 +116,9 @@ class App:
         except ByWayError as e:
             status, extra, body = ERROR_RENDERERS.get(path, openai_error)(e)
             headers = [JSON, (b"x-byway-request-id", ctx.request_id.encode())]
+            tried = getattr(e, "attempts", None)  # a provider error lists every upstream attempt
+            if tried is not None:
+                headers.append((b"x-byway-attempts", str(len(tried)).encode()))
             headers.extend((k.encode(), v.encode()) for k, v in extra.items())
             await answer(send, status, body, headers)
         except ClientGone:
@@ -127,14 +138,24 @@ class App:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.gateway.engine.warm()
+                self.gateway.engine.start_health_checks()
+                try:
+                    if self.gateway.accounts is not None:
+                        await self.gateway.accounts.start()
+                except Exception as e:
+                    await send({"type": "lifespan.startup.failed", "message": f"byway: cannot start: {e}"})
+                    return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self.gateway.accounts is not None:
+                    await self.gateway.accounts.close()
                 await self.gateway.engine.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
 
-def create_app(engine: Engine, authenticator: Authenticator | str, database_url: str | None = None) -> App:
+def create_app(engine: Engine, authenticator: Authenticator | str, database_url: str | None = None,
+               accounts: Accounts | None = None) -> App:
     if isinstance(authenticator, str):
         authenticator = MasterKey(authenticator)
-    return App(Gateway(engine, authenticator, database_url))
+    return App(Gateway(engine, authenticator, database_url, accounts))

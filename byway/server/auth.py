@@ -2,7 +2,12 @@
 
 The request path asks an ``Authenticator`` synchronously: implementations keep
 what they need in memory (with explicit invalidation), never awaiting a
-database per request. Gateway keys of users plug in as another implementation.
+database per request. The gateway asks ``Chain(MasterKey(...), directory)``: the
+master key, then users' gateway keys (``byway.accounts.Directory``, which raises
+401 with the reason for a revoked or expired key).
+
+The management API also accepts a dashboard session: a ``Sessions`` implementation
+(with its CSRF check) plugs in there when the dashboard arrives.
 """
 
 from __future__ import annotations
@@ -45,6 +50,13 @@ class Chain:
             if principal is not None:
                 return principal
         return None
+
+
+class Sessions(Protocol):
+    def principal(self, method: str, headers: list[tuple[bytes, bytes]]) -> Principal | None:
+        """The principal of a dashboard session cookie in ``headers`` (None: no session). Raises
+        ``AuthenticationError``/``PermissionDeniedError`` for an expired session or a failed CSRF check."""
+        ...
 
 
 def bearer_key(headers: list[tuple[bytes, bytes]], *, allow_x_api_key: bool = False) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import msgspec
 
+from byway.accounts.secret_key import SecretKey, Source
 from byway.config import ConfigError, GatewayConfig
 
 MASTER_KEY_FILE = "master.key"
@@ -22,6 +23,17 @@ class Settings(msgspec.Struct, kw_only=True):
     master_key: str
     secret_key: str
     master_key_generated: bool = False
+    secret_source: Source = "file"  # where the secret key lives: env, config, or the data-dir file
+
+    def __repr__(self) -> str:
+        return f"Settings(data_dir={self.data_dir!r}, secret_source={self.secret_source!r})"
+
+    __str__ = __repr__
+
+    @property
+    def secret(self) -> SecretKey:
+        path = self.data_dir / SECRET_KEY_FILE if self.secret_source == "file" else None
+        return SecretKey(value=self.secret_key, source=self.secret_source, path=path)
 
 
 def _read_or_create(path: Path, make: str) -> tuple[str, bool]:
@@ -49,14 +61,16 @@ def settle(config: GatewayConfig, environ: os._Environ[str] | dict[str, str] = o
     if not master:
         master, generated = _read_or_create(data_dir / MASTER_KEY_FILE, "byw-master-" + secrets.token_urlsafe(32))
     secret = environ.get("BYWAY_SECRET_KEY") or config.secret_key
+    source: Source = "env" if environ.get("BYWAY_SECRET_KEY") else "config"
     if not secret:
         secret, _ = _read_or_create(data_dir / SECRET_KEY_FILE, secrets.token_urlsafe(48))
+        source = "file"
     if len(secret) < 32:
         raise ConfigError("config error: secret_key: must be at least 32 characters")
     if len(master) < 16:
         raise ConfigError("config error: master_key: must be at least 16 characters")
     return Settings(data_dir=data_dir, database_url=database_url, master_key=master, secret_key=secret,
-                    master_key_generated=generated)
+                    master_key_generated=generated, secret_source=source)
 
 
 def announce(settings: Settings) -> None:

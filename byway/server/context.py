@@ -5,20 +5,28 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
+from typing import TYPE_CHECKING
 
 from byway.core.principal import Principal
 from byway.engine import Engine
 from byway.server.asgi import Headers
-from byway.server.auth import Authenticator, authenticate, bearer_key
+from byway.server.auth import Authenticator, Sessions, authenticate, bearer_key
+
+if TYPE_CHECKING:
+    from byway.accounts import Accounts
 
 
 class Gateway:
-    """The state one server process shares across requests."""
+    """The state one server process shares across requests. ``accounts`` (users, keys, credentials) is
+    None for a gateway run without a database (tests of the request path alone)."""
 
-    def __init__(self, engine: Engine, authenticator: Authenticator, database_url: str | None = None) -> None:
+    def __init__(self, engine: Engine, authenticator: Authenticator, database_url: str | None = None,
+                 accounts: Accounts | None = None, sessions: Sessions | None = None) -> None:
         self.engine = engine
         self.authenticator = authenticator
         self.database_url = database_url
+        self.accounts = accounts
+        self.sessions = sessions
 
     def principal(self, headers: Headers, *, allow_x_api_key: bool = False) -> Principal:
         return authenticate(self.authenticator, bearer_key(headers, allow_x_api_key=allow_x_api_key))

@@ -100,3 +100,22 @@ def test_from_config(tmp_path, mock: MockServer):
     path.write_text(f"providers:\n  - name: oa\n    type: openai\n    api_key: k\n    base_url: {mock.url}/openai/v1\n")
     manager = LLMManager.from_config(str(path))
     assert manager.providers[0].name == "oa"
+
+
+async def test_detailed_health_after_traffic(mock: MockServer):
+    async with manager_for(mock) as manager:
+        for _ in range(3):
+            await manager.chat_completion(ChatCompletionRequest(
+                messages=[ChatMessage(role="user", content="Hello")], model="openai:gpt-4o-mini"))
+        with pytest.raises(ProviderError):
+            await manager.chat_completion(ChatCompletionRequest(
+                messages=[ChatMessage(role="user", content="x")], model="down:gpt-4o-mini"))
+        health = await manager.check_provider_health(detailed=True)
+        openai_health = health["openai"]
+        assert openai_health.status == "healthy" and openai_health.last_check_ok is True
+        assert openai_health.requests == 4 and openai_health.errors == 0  # 3 answers and the check
+        assert openai_health.latency_p50_ms is not None and openai_health.latency_p95_ms is not None
+        down = health["down"]
+        assert down.status == "degraded" and down.error_rate == 1.0 and down.last_check_ok is False
+        assert "500" in (down.last_error or "") or "failed" in down.reason
+        assert health["badkey"].last_check_ok is False and health["badkey"].circuit == "closed"

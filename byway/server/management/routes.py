@@ -1,0 +1,123 @@
+"""The management API's routing table: every ``/api`` route with its handler and what it takes and
+answers. The table drives both dispatch (``match``) and the OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+
+from byway.accounts import inputs, shapes
+from byway.server.management import catalog, credentials, keys, preferences, schemas, users
+from byway.server.management.http import Call, Reply
+
+Handler = Callable[[Call], Awaitable[Reply]]
+
+
+class Route(msgspec.Struct, frozen=True, kw_only=True):
+    method: str
+    path: str  # with {name} segments
+    handler: Handler
+    summary: str
+    tag: str
+    body: Any = None  # the request document type
+    answer: Any = None  # the response document type (None: no body)
+    status: int = 200
+    admin: bool = False  # admins only
+    public: bool = False  # no authentication
+    query: tuple[tuple[str, str], ...] = ()  # (name, description)
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        return tuple(self.path.strip("/").split("/"))
+
+
+async def _openapi(call: Call) -> Reply:
+    from byway.server.management.openapi import document
+
+    return Reply(200, document(ROUTES))
+
+
+ROUTES: tuple[Route, ...] = (
+    Route(method="GET", path="/api/openapi.json", handler=_openapi, summary="This API's OpenAPI 3.1 document",
+          tag="meta", answer=dict[str, Any], public=True),
+    Route(method="GET", path="/api/me", handler=users.me, summary="Who the caller is", tag="users",
+          answer=schemas.MeOut),
+    Route(method="POST", path="/api/users", handler=users.create_user, summary="Create a user", tag="users",
+          body=inputs.UserInput, answer=shapes.UserOut, status=201, admin=True),
+    Route(method="GET", path="/api/users", handler=users.list_users, tag="users",
+          summary="List users (a member sees only themselves)", answer=schemas.UserList),
+    Route(method="GET", path="/api/users/{id}", handler=users.get_user, summary="Get a user", tag="users",
+          answer=shapes.UserOut),
+    Route(method="PATCH", path="/api/users/{id}", handler=users.update_user, tag="users",
+          summary="Change a user (a member: only their own email and password)", body=inputs.UserChange,
+          answer=shapes.UserOut),
+    Route(method="DELETE", path="/api/users/{id}", handler=users.delete_user, tag="users",
+          summary="Delete a user with their keys, credentials and preferences", status=204, admin=True),
+    Route(method="POST", path="/api/keys", handler=keys.create_key, tag="keys",
+          summary="Create a gateway API key (the answer holds the key, shown only once)", body=inputs.KeyInput,
+          answer=shapes.NewKeyOut, status=201),
+    Route(method="GET", path="/api/keys", handler=keys.list_keys, summary="List gateway API keys", tag="keys",
+          answer=schemas.KeyList, query=(("user_id", "admins: only this user's keys"),)),
+    Route(method="GET", path="/api/keys/{id}", handler=keys.get_key, summary="Get a gateway API key", tag="keys",
+          answer=shapes.KeyOut),
+    Route(method="DELETE", path="/api/keys/{id}", handler=keys.revoke_key, tag="keys",
+          summary="Revoke a gateway API key (from the next request on)", status=204),
+    Route(method="POST", path="/api/credentials", handler=credentials.create_credential, tag="credentials",
+          summary="Add a provider credential (checked with the provider first unless validate is false)",
+          body=inputs.CredentialInput, answer=shapes.CredentialOut, status=201),
+    Route(method="GET", path="/api/credentials", handler=credentials.list_credentials, tag="credentials",
+          summary="List the caller's and the shared credentials (admins: all)", answer=schemas.CredentialList),
+    Route(method="POST", path="/api/credentials/validate", handler=credentials.validate_credential,
+          tag="credentials", summary="Check a key with the provider without storing it",
+          body=inputs.ValidationInput, answer=shapes.ValidationOut),
+    Route(method="GET", path="/api/credentials/{id}", handler=credentials.get_credential, tag="credentials",
+          summary="Get a credential", answer=shapes.CredentialOut),
+    Route(method="PATCH", path="/api/credentials/{id}", handler=credentials.update_credential, tag="credentials",
+          summary="Change a credential (a new key is checked again unless validate is false)",
+          body=inputs.CredentialChange, answer=shapes.CredentialOut),
+    Route(method="DELETE", path="/api/credentials/{id}", handler=credentials.delete_credential, tag="credentials",
+          summary="Delete a credential", status=204),
+    Route(method="POST", path="/api/credentials/{id}/test", handler=credentials.test_credential,
+          tag="credentials", summary="Check a stored credential with its provider now", answer=shapes.CheckOut),
+    Route(method="GET", path="/api/provider-types", handler=catalog.provider_types, tag="catalog",
+          summary="Every provider type: what it needs, where to get a key, default and suggested models",
+          answer=schemas.ProviderTypeList),
+    Route(method="GET", path="/api/models", handler=catalog.models, tag="catalog",
+          summary="A credential's live model list (without credential: the models the caller may use)",
+          answer=schemas.ModelList, query=(("credential", "a credential id"),)),
+    Route(method="GET", path="/api/me/preferences", handler=preferences.get_preferences, tag="preferences",
+          summary="The caller's preferences", answer=shapes.PreferencesOut),
+    Route(method="PUT", path="/api/me/preferences", handler=preferences.put_preferences, tag="preferences",
+          summary="Replace the caller's preferences", body=inputs.PreferencesInput, answer=shapes.PreferencesOut),
+)
+
+
+def match(method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
+    """The route for ``method`` and ``path`` with its path parameters, and whether the path exists
+    under another method (for 405)."""
+    parts = tuple(path.strip("/").split("/"))
+    other_method = False
+    for route in ROUTES:
+        params = _params(route.segments, parts)
+        if params is None:
+            continue
+        if route.method == method:
+            return route, params, False
+        other_method = True
+    return None, {}, other_method
+
+
+def _params(pattern: tuple[str, ...], parts: tuple[str, ...]) -> dict[str, str] | None:
+    if len(pattern) != len(parts):
+        return None
+    params: dict[str, str] = {}
+    for want, got in zip(pattern, parts, strict=True):
+        if want.startswith("{"):
+            if not got:
+                return None
+            params[want[1:-1]] = got
+        elif want != got:
+            return None
+    return params
