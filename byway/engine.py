@@ -142,16 +142,22 @@ class Engine:
                 error = adapter.parse_error(provider, upstream.status, upstream.headers, body).message
         except ByWayError as e:
             error = e.message
-        self.health.record(provider.name, (time.perf_counter() - started) * 1000, ok=error is None, error=error)
-        self.health.checked(provider.name, ok=error is None)
-        return self.health_of(provider.name)
+        connection = provider.connection_id
+        self.health.record(connection, provider.name, (time.perf_counter() - started) * 1000, ok=error is None,
+                           error=error)
+        self.health.checked(connection, provider.name, ok=error is None)
+        return self.health_of(connection, provider.name)
 
-    def health_of(self, name: str) -> Health:
-        return self.health.report(name, self.breakers.get(name))
+    def health_of(self, connection: str, name: str) -> Health:
+        return self.health.report(connection, name, self.breakers.get(connection))
 
     def health_report(self) -> list[Health]:
-        """Every configured provider's health from live traffic (and active checks when they run)."""
-        return [self.health_of(name) for name in self.router.providers]
+        """The health of every configured provider and of every other connection (users' credentials) that
+        has seen traffic, from live traffic and active checks."""
+        seen = {p.connection_id: p.name for p in self.router.providers.values()}
+        for connection, name in self.health.connections().items():
+            seen.setdefault(connection, name)
+        return [self.health_of(connection, name) for connection, name in seen.items()]
 
     def start_health_checks(self) -> None:
         """Check every provider every ``health_check_interval`` seconds in the background (when set)."""

@@ -199,8 +199,9 @@ class Directory:
         offers += [offered(x.credential, x.routed) for x in shared if x.credential.user_id != owner]
         prefs = self.preferences.get(owner) if owner is not None else None
         cap = prefs.max_tokens_per_request if prefs is not None else None
-        if offers or cap is not None:
-            self._personal[owner] = Personal(offers, cap)
+        fallback = prefs.fallback_provider if prefs is not None and prefs.auto_switch_provider else None
+        if offers or cap is not None or fallback is not None:
+            self._personal[owner] = Personal(offers, cap, fallback)
         else:
             self._personal.pop(owner, None)
         if owner is None:

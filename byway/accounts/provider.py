@@ -69,6 +69,7 @@ def provider_config(credential: Credential, secret: Secret) -> ProviderConfig:
     c = credential
     provider = connection(c.provider_type, c.name, secret, base_url=c.base_url, extra=c.extra, models=c.models,
                           priority=c.priority, enabled=c.is_active)
+    provider.connection_id = f"credential:{c.id}"
     provider.rpm_limit = c.rate_limit_rpm
     provider.monthly_budget = c.monthly_budget
     prices = credential_price(c.cost_per_1k_input, c.cost_per_1k_output)

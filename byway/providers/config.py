@@ -65,6 +65,9 @@ class ProviderConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     cost_multiplier: Decimal = Decimal(1)
     headers: dict[str, str] | None = None  # extra headers sent upstream
     api_version: str | None = None  # azure
+    # which connection this is, for state kept per connection (circuit breaker, health): the name for a
+    # configured provider, "credential:<id>" for a user's credential (names are only unique per user)
+    connection_id: str = ""
     api: str | None = None  # where a provider has two APIs, which to speak: ollama "native" (default) or "openai"
     # cloud credentials (bedrock, vertex)
     aws_access_key_id: str | None = None
@@ -85,6 +88,8 @@ class ProviderConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             self.monthly_budget = Decimal(str(self.monthly_budget))
         if not self.name:
             self.name = self.provider_type.value
+        if not self.connection_id:
+            self.connection_id = self.name
         if self.base_url:
             self.base_url = self.base_url.rstrip("/")
 

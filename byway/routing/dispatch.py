@@ -143,7 +143,8 @@ class Dispatcher:
         skipped: list[tuple[Target, float]] = []
         for target in targets:
             name = target.provider.name
-            breaker = self.breakers.get(name)
+            connection = target.provider.connection_id
+            breaker = self.breakers.get(connection)
             if not breaker.allow():
                 skipped.append((target, breaker.retry_in()))
                 continue
@@ -159,7 +160,7 @@ class Dispatcher:
                     errors.append(e)
                     failed = is_failure(e)
                     breaker.record(failed)
-                    self.health.record(name, elapsed_ms, ok=not failed, error=e.message)
+                    self.health.record(connection, name, elapsed_ms, ok=not failed, error=e.message)
                     if not e.retryable:
                         e.attempts = attempts  # type: ignore[attr-defined]
                         raise
@@ -171,7 +172,7 @@ class Dispatcher:
                     break
                 elapsed = time.perf_counter() - started
                 breaker.record(False)
-                self.health.record(name, elapsed * 1000, ok=True)
+                self.health.record(connection, name, elapsed * 1000, ok=True)
                 attempts.append(Attempt(name, target.model, status, elapsed * 1000))
                 return result, target, attempts, elapsed
         raise _exhausted(errors, attempts, skipped)

@@ -20,7 +20,8 @@ DEGRADED_ERROR_RATE = 0.1
 
 
 class Health(msgspec.Struct, kw_only=True):
-    provider: str
+    provider: str  # the provider's (or credential's) name
+    connection: str  # its connection id (see ProviderConfig.connection_id)
     status: Verdict
     reason: str
     requests: int
@@ -37,9 +38,11 @@ class Health(msgspec.Struct, kw_only=True):
 
 
 class _Stats:
-    __slots__ = ("check_ok", "checked_at", "errors", "ewma", "last_error", "last_error_at", "requests", "samples")
+    __slots__ = ("check_ok", "checked_at", "errors", "ewma", "last_error", "last_error_at", "name", "requests",
+                 "samples")
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "") -> None:
+        self.name = name
         self.samples: deque[tuple[float, bool]] = deque(maxlen=SAMPLES)  # (latency ms, ok)
         self.ewma: float | None = None
         self.requests = 0
@@ -55,14 +58,14 @@ class HealthBook:
         self._clock = clock
         self._stats: dict[str, _Stats] = {}
 
-    def _get(self, provider: str) -> _Stats:
-        stats = self._stats.get(provider)
+    def _get(self, connection: str, name: str) -> _Stats:
+        stats = self._stats.get(connection)
         if stats is None:
-            stats = self._stats[provider] = _Stats()
+            stats = self._stats[connection] = _Stats(name)
         return stats
 
-    def record(self, provider: str, latency_ms: float, ok: bool, error: str | None = None) -> None:
-        stats = self._get(provider)
+    def record(self, connection: str, name: str, latency_ms: float, ok: bool, error: str | None = None) -> None:
+        stats = self._get(connection, name)
         stats.samples.append((latency_ms, ok))
         stats.requests += 1
         if ok:
@@ -72,20 +75,24 @@ class HealthBook:
             stats.last_error = error
             stats.last_error_at = self._clock()
 
-    def checked(self, provider: str, ok: bool) -> None:
-        stats = self._get(provider)
+    def checked(self, connection: str, name: str, ok: bool) -> None:
+        stats = self._get(connection, name)
         stats.checked_at = self._clock()
         stats.check_ok = ok
 
-    def average_latency(self, provider: str) -> float | None:
-        stats = self._stats.get(provider)
+    def average_latency(self, connection: str) -> float | None:
+        stats = self._stats.get(connection)
         return stats.ewma if stats else None
+
+    def connections(self) -> dict[str, str]:
+        """Every connection with recorded traffic or checks: id -> name."""
+        return {connection: stats.name for connection, stats in self._stats.items()}
 
     def reset(self) -> None:
         self._stats.clear()
 
-    def report(self, provider: str, breaker: Breaker | None) -> Health:
-        stats = self._stats.get(provider) or _Stats()
+    def report(self, connection: str, name: str, breaker: Breaker | None) -> Health:
+        stats = self._stats.get(connection) or _Stats(name)
         latencies = sorted(ms for ms, ok in stats.samples if ok)
         recent_errors = sum(1 for _, ok in stats.samples if not ok)
         rate = recent_errors / len(stats.samples) if stats.samples else 0.0
@@ -102,7 +109,8 @@ class HealthBook:
         else:
             done = len(stats.samples)
             status, reason = "healthy", f"{done - recent_errors} of the last {done} calls succeeded"
-        return Health(provider=provider, status=status, reason=reason, requests=stats.requests, errors=stats.errors,
+        return Health(provider=name, connection=connection, status=status, reason=reason, requests=stats.requests,
+                      errors=stats.errors,
                       error_rate=round(rate, 4), latency_p50_ms=_quantile(latencies, 0.5),
                       latency_p95_ms=_quantile(latencies, 0.95), latency_avg_ms=stats.ewma, circuit=circuit,
                       last_error=stats.last_error, last_error_at=stats.last_error_at,

@@ -40,7 +40,7 @@ class Strategies:
             turn = next(self._turns.setdefault(route, itertools.count())) % len(targets)
             return targets[turn:] + targets[:turn]
         if strategy == "least_latency":
-            return sorted(targets, key=lambda t: self.health.average_latency(t.provider.name) or 0.0)
+            return sorted(targets, key=lambda t: self.health.average_latency(t.provider.connection_id) or 0.0)
         if strategy == "cheapest":
             return sorted(targets, key=self._price)
         raise ValueError(f"unknown routing strategy {strategy!r}")

@@ -14,6 +14,7 @@ import msgspec
 from byway.config import RouteConfig
 from byway.core import ChatRequest, ModelNotFoundError, PermissionDeniedError, UpstreamUnavailableError
 from byway.core.principal import Principal
+from byway.providers.catalog import spec_for
 from byway.providers.config import ProviderConfig
 
 
@@ -46,11 +47,12 @@ class Personal:
     """The providers one caller may use besides the config's, in the order they are looked through
     (their own credentials by priority, then shared ones), and the caller's per-request token cap."""
 
-    __slots__ = ("by_name", "max_tokens", "ordered")
+    __slots__ = ("by_name", "fallback", "max_tokens", "ordered")
 
-    def __init__(self, ordered: list[Offered], max_tokens: int | None = None) -> None:
+    def __init__(self, ordered: list[Offered], max_tokens: int | None = None, fallback: str | None = None) -> None:
         self.ordered = tuple(ordered)
         self.max_tokens = max_tokens
+        self.fallback = fallback  # a provider or credential name tried after the request's own targets
         self.by_name: dict[str, Offered] = {}
         for offered in ordered:
             self.by_name.setdefault(offered.provider.name, offered)
@@ -97,8 +99,29 @@ class Router:
         """The targets for ``request.model`` and the request as they should get it (see ``fit``)."""
         mine = self.personal(principal) if self.personal is not None else None
         targets = self._targets(request.model, principal, mine)
+        if mine is not None and mine.fallback is not None:
+            targets = self._with_fallback(targets, mine.fallback, mine, principal)
         cap = mine.max_tokens if mine is not None else None
         return fit(request, targets[0].defaults, cap), targets
+
+    def _with_fallback(self, targets: list[Target], name: str, mine: Personal,
+                       principal: Principal) -> list[Target]:
+        """``targets`` and, after them, the caller's fallback provider (their ``auto_switch_provider``
+        preference): with the same model when it serves it, else its own default model."""
+        if any(t.provider.name == name for t in targets):
+            return targets
+        offered = mine.by_name.get(name)
+        provider = offered.provider if offered is not None else self.providers.get(name)
+        if provider is None or not provider.enabled:
+            return targets
+        wanted = targets[0].model
+        if provider.models is None or wanted in provider.models:
+            model: str | None = wanted
+        else:
+            model = (offered.model if offered is not None else None) or spec_for(provider.provider_type).default_model
+        if not model or not principal.may_use(name, model):
+            return targets
+        return [*targets, Target(provider, model, offered.defaults if offered is not None else None)]
 
     def resolve(self, model: str, principal: Principal) -> list[Target]:
         """Targets for ``model`` in the order to try them. Raises 404 for unknown names,

@@ -23,6 +23,7 @@ from byway.core.principal import Principal
 from byway.providers.config import ProviderConfig, ProviderType
 from byway.routing.targets import Defaults, Offered, Personal, Router, fit
 from byway.vault import Secret
+from tests.accounts.conftest import Gateway
 from tests.accounts.records import credential
 
 
@@ -152,3 +153,22 @@ def test_a_credentials_own_price_applies_to_every_model() -> None:
     assert plain.prices is None and book.cost(plain, "some-unknown-model", usage) is None
     assert credential_price(Decimal("1"), None) is None
     assert isinstance(ProviderConfig(provider_type=ProviderType.OPENAI).name, str)
+
+
+async def test_auto_switch_adds_the_users_fallback_provider(gateway: Gateway) -> None:
+    ann = await gateway.member("ann-fallback@example.com")
+    await gateway.credential(ann, "flaky", "sk-ann", validate=False,
+                             base_url=f"{gateway.mock_url}/fault/status=500/openai/v1")
+    failed = await gateway.chat(ann, "flaky:gpt-4o-mini")
+    assert failed.status_code == 502  # no fallback yet
+    prefs = {"fallback_provider": "an", "auto_switch_provider": True}
+    put = await gateway.call("PUT", "/api/me/preferences", ann, json=prefs)
+    assert put.status_code == 200, put.text
+    served = await gateway.chat(ann, "flaky:gpt-4o-mini")
+    assert served.status_code == 200, served.text
+    assert served.headers["x-byway-provider"] == "an"
+    assert served.headers["x-byway-model"] == "claude-3-5-haiku-latest"  # the fallback's own default model
+    assert served.headers["x-byway-attempts"] == "2"
+    off = await gateway.call("PUT", "/api/me/preferences", ann, json={**prefs, "auto_switch_provider": False})
+    assert off.status_code == 200
+    assert (await gateway.chat(ann, "flaky:gpt-4o-mini")).status_code == 502

@@ -112,28 +112,40 @@ def test_breakers_are_per_connection() -> None:
 def test_health_report() -> None:
     book = HealthBook(clock=lambda: 1_700_000_000.0)
     board = Breakers(BreakerConfig(failures=2))
-    assert book.report("p", board.get("p")).status == "unknown"
+    assert book.report("p", "p", board.get("p")).status == "unknown"
     for ms in range(1, 101):
-        book.record("p", float(ms), ok=True)
-    healthy = book.report("p", board.get("p"))
+        book.record("p", "p", float(ms), ok=True)
+    healthy = book.report("p", "p", board.get("p"))
     assert (healthy.status, healthy.latency_p50_ms, healthy.latency_p95_ms) == ("healthy", 51.0, 95.0)
     assert healthy.error_rate == 0 and healthy.requests == 100
     for _ in range(20):
-        book.record("p", 5.0, ok=False, error="500 from upstream")
-    degraded = book.report("p", board.get("p"))
+        book.record("p", "p", 5.0, ok=False, error="500 from upstream")
+    degraded = book.report("p", "p", board.get("p"))
     assert degraded.status == "degraded" and "17% of the last 120 calls failed" == degraded.reason
     assert degraded.last_error == "500 from upstream" and degraded.last_error_at == 1_700_000_000.0
     board.get("p").record(failed=True)
     board.get("p").record(failed=True)
-    down = book.report("p", board.get("p"))
+    down = book.report("p", "p", board.get("p"))
     assert down.status == "down" and down.circuit == "open" and "500 from upstream" in down.reason
 
 
 def test_moving_average_follows_recent_latency() -> None:
     book = HealthBook()
     for _ in range(30):
-        book.record("p", 100.0, ok=True)
+        book.record("p", "p", 100.0, ok=True)
     for _ in range(30):
-        book.record("p", 10.0, ok=True)
+        book.record("p", "p", 10.0, ok=True)
     assert book.average_latency("p") == pytest.approx(10.0, abs=0.2)
     assert book.average_latency("nobody") is None
+
+
+def test_connections_with_the_same_name_keep_apart() -> None:
+    book = HealthBook()
+    board = Breakers(BreakerConfig(failures=1))
+    book.record("credential:a1", "my-openai", 10.0, ok=False, error="500")
+    board.get("credential:a1").record(failed=True)
+    book.record("credential:b2", "my-openai", 12.0, ok=True)
+    assert book.connections() == {"credential:a1": "my-openai", "credential:b2": "my-openai"}
+    assert book.report("credential:a1", "my-openai", board.get("credential:a1")).status == "down"
+    other = book.report("credential:b2", "my-openai", board.get("credential:b2"))
+    assert (other.status, other.provider, other.connection) == ("healthy", "my-openai", "credential:b2")

@@ -46,8 +46,8 @@ def test_round_robin_rotates_per_route() -> None:
 def test_least_latency_prefers_the_fast_and_measures_the_unknown_first() -> None:
     health = HealthBook()
     for _ in range(10):
-        health.record("slow", 300.0, ok=True)
-        health.record("fast", 20.0, ok=True)
+        health.record("slow", "slow", 300.0, ok=True)
+        health.record("fast", "fast", 20.0, ok=True)
     strategies = Strategies(health)
     names = [t.provider.name for t in strategies.order("r", "least_latency",
                                                        [target("slow"), target("fast"), target("new")])]

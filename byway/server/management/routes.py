@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 
 from byway.accounts import inputs, shapes
-from byway.server.management import catalog, credentials, keys, preferences, schemas, users
+from byway.server.management import catalog, credentials, keys, monitoring, preferences, schemas, users
 from byway.server.management.http import Call, Reply
 
 Handler = Callable[[Call], Awaitable[Reply]]
@@ -91,6 +91,9 @@ ROUTES: tuple[Route, ...] = (
           summary="The caller's preferences", answer=shapes.PreferencesOut),
     Route(method="PUT", path="/api/me/preferences", handler=preferences.put_preferences, tag="preferences",
           summary="Replace the caller's preferences", body=inputs.PreferencesInput, answer=shapes.PreferencesOut),
+    Route(method="GET", path="/api/providers/health", handler=monitoring.provider_health, tag="monitoring",
+          summary="Every provider connection's health: verdict with reason, latency p50/p95, error rate, circuit",
+          answer=monitoring.HealthList, admin=True, query=(("check", "true: check every configured provider now"),)),
 )
 
 
