@@ -67,7 +67,7 @@ def serve(config: ConfigOption = None,
 @app.command()
 def mock(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
          port: Annotated[int, typer.Option(help="Port to listen on.")] = 9200) -> None:
-    """Run the mock providers (OpenAI family, Anthropic) on one port."""
+    """Run the mock providers (every provider family) on one port."""
     from byway.mock import serve as serve_mock
 
     err.print(f"byway mock: providers on http://{host}:{port} (/openai/v1, /anthropic/v1, ...)", highlight=False)
