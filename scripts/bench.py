@@ -4,7 +4,7 @@
 Writes a gateway config whose OpenAI provider points at bench.py's upstream, then
 runs bench.py with Byway as a target. Usage:
 
-    .venv/bin/python scripts/bench.py [--with direct,minimal,litellm] [--seconds 10] [--no-stream]
+    .venv/bin/python scripts/bench.py [--with direct,minimal,litellm] [--seconds 10] [--no-stream] [--route]
 
 Needs nginx and wrk (bench.py installs them with apt-get when run as root) and,
 for the `minimal` target, orjson in this Python (installed here when missing).
@@ -38,6 +38,8 @@ def main() -> int:
     ap.add_argument("--conns", default="1,32")
     ap.add_argument("--no-stream", action="store_true")
     ap.add_argument("--out", default=str(ROOT / "bench-result.json"))
+    ap.add_argument("--route", action="store_true",
+                    help="ask a two-target fallback route (model 'smart') instead of oa:gpt-4o-mini")
     args = ap.parse_args()
 
     if importlib.util.find_spec("orjson") is None:
@@ -51,12 +53,19 @@ def main() -> int:
         "    api_key: sk-bench\n"
         "    base_url: env:BYWAY_BENCH_UPSTREAM\n"
         "    models: [gpt-4o-mini]\n"
+        "  - name: backup\n"
+        "    type: openai\n"
+        "    api_key: sk-bench\n"
+        "    base_url: env:BYWAY_BENCH_UPSTREAM\n"
+        "routes:\n"
+        "  - {name: smart, mode: fallback, retries: 1, targets: [oa:gpt-4o-mini, backup:gpt-4o-mini]}\n"
     )
+    model = "smart" if args.route else "oa:gpt-4o-mini"
     byway = Path(sys.executable).parent / "byway"
     command = (f"env BYWAY_BENCH_UPSTREAM={{upstream}} BYWAY_MASTER_KEY={MASTER_KEY} BYWAY_DATA_DIR={work}/data "
                f"{byway} serve --config {config} --port {{port}}")
     cmd = [sys.executable, str(find_bench()), "--with", args.builtins, "--target", f"byway={command}",
-           "--auth", f"Bearer {MASTER_KEY}", "--model", "oa:gpt-4o-mini", "--seconds", str(args.seconds),
+           "--auth", f"Bearer {MASTER_KEY}", "--model", model, "--seconds", str(args.seconds),
            "--conns", args.conns, "--out", args.out]
     if not args.no_stream:
         cmd.append("--stream")

@@ -39,14 +39,19 @@ def is_failure(error: ProviderError) -> bool:
 
 
 class Breaker:
-    __slots__ = ("_clock", "_config", "_consecutive", "_events", "_opened_at", "_probing", "opened", "state")
+    __slots__ = ("_buckets", "_clock", "_config", "_consecutive", "_failed", "_opened_at", "_probing", "_total",
+                 "opened", "state")
 
     def __init__(self, config: BreakerConfig, clock: Callable[[], float] = time.monotonic) -> None:
         self._config = config
         self._clock = clock
         self.state: State = "closed"
         self._consecutive = 0
-        self._events: deque[tuple[float, bool]] = deque()  # (when, failed) within the window
+        # requests in the window, counted per whole second: [second, requests, failures], with running totals,
+        # so recording is O(1) and memory is bounded by the window's length in seconds
+        self._buckets: deque[list[int]] = deque()
+        self._total = 0
+        self._failed = 0
         self._opened_at = 0.0
         self._probing = False
         self.opened = 0  # how many times it opened, for metrics
@@ -76,19 +81,30 @@ class Breaker:
             return
         if self.state == "open":
             return  # an answer to a request sent before the breaker opened
-        self._events.append((now, failed))
-        horizon = now - self._config.window
-        while self._events and self._events[0][0] < horizon:
-            self._events.popleft()
-        self._consecutive = self._consecutive + 1 if failed else 0
+        second = int(now)
+        buckets = self._buckets
+        if buckets and buckets[-1][0] == second:
+            bucket = buckets[-1]
+        else:
+            bucket = [second, 0, 0]
+            buckets.append(bucket)
+            horizon = now - self._config.window
+            while buckets[0][0] < horizon:
+                _, requests, failures = buckets.popleft()
+                self._total -= requests
+                self._failed -= failures
+        bucket[1] += 1
+        self._total += 1
+        if failed:
+            bucket[2] += 1
+            self._failed += 1
+            self._consecutive += 1
+        else:
+            self._consecutive = 0
         if self._consecutive >= self._config.failures:
             self._open(now)
-            return
-        total = len(self._events)
-        if total >= self._config.min_requests:
-            errors = sum(1 for _, f in self._events if f)
-            if errors / total > self._config.error_rate:
-                self._open(now)
+        elif self._total >= self._config.min_requests and self._failed > self._config.error_rate * self._total:
+            self._open(now)
 
     def retry_in(self) -> float:
         """Seconds until an open breaker lets a probe through (0 when it would now)."""
@@ -100,13 +116,17 @@ class Breaker:
         self.state = "open"
         self._opened_at = now
         self._consecutive = 0
-        self._events.clear()
+        self._forget()
         self.opened += 1
 
     def _close(self) -> None:
         self.state = "closed"
         self._consecutive = 0
-        self._events.clear()
+        self._forget()
+
+    def _forget(self) -> None:
+        self._buckets.clear()
+        self._total = self._failed = 0
 
 
 class Breakers:
