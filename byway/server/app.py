@@ -24,6 +24,7 @@ from byway.server.context import Gateway, RequestContext
 from byway.server.embeddings import create_embeddings
 from byway.server.management import API_PREFIX, handle_api
 from byway.server.messages import messages
+from byway.server.metrics import metrics
 
 log = logging.getLogger("byway.server")
 
@@ -78,6 +79,7 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("GET", "/v1/models"): list_models,
     ("GET", "/health"): health,
     ("GET", "/health/ready"): ready,
+    ("GET", "/metrics"): metrics,
 }
 PATHS = {path for _, path in ROUTES}
 # Paths whose errors take another envelope than OpenAI's.

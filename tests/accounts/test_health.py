@@ -43,3 +43,14 @@ async def test_provider_health_per_connection_for_admins(gateway: Gateway) -> No
     assert rows["an"]["last_check_ok"] is True and rows["an"]["requests"] == 1
     denied = await gateway.call("GET", "/api/providers/health", ann)
     assert denied.status_code == 403
+
+
+async def test_metrics_are_for_admins(gateway: Gateway) -> None:
+    ann = await gateway.member("ann-metrics@example.com")
+    assert (await gateway.chat(None, "oa:gpt-4o-mini")).status_code == 200
+    scraped = await gateway.call("GET", "/metrics")
+    assert scraped.status_code == 200 and scraped.headers["content-type"].startswith("text/plain")
+    assert 'byway_provider_calls_total{connection="oa",provider="oa"} 1.0' in scraped.text
+    assert 'byway_circuit_state{connection="an",provider="an"} 0.0' in scraped.text
+    assert (await gateway.call("GET", "/metrics", ann)).status_code == 403
+    assert (await gateway.client.get("/metrics")).status_code == 401

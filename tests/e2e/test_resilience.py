@@ -109,6 +109,16 @@ def client(mock: MockServer, proxy: tuple[Proxy, str], tmp_path_factory: pytest.
         yield openai.OpenAI(base_url=url + "/v1", api_key=MASTER, max_retries=0, timeout=30)
 
 
+def scrape(client: openai.OpenAI) -> str:
+    import urllib.request
+
+    request = urllib.request.Request(str(client.base_url).removesuffix("/v1/") + "/metrics",
+                                     headers={"Authorization": f"Bearer {MASTER}"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.headers["content-type"].startswith("text/plain")
+        return answer.read().decode()
+
+
 def ask(client: openai.OpenAI, model: str, **kw: object):  # type: ignore[no-untyped-def]
     return client.chat.completions.with_raw_response.create(
         model=model, messages=[{"role": "user", "content": "Hello there"}], **kw)  # type: ignore[call-overload]
@@ -128,11 +138,17 @@ def test_breaker_keeps_a_failing_primary_out_until_it_recovers(client: openai.Op
     assert (raw.headers["x-byway-provider"], raw.headers["x-byway-attempts"]) == ("backup", "2")
     raw = ask(client, "guarded")
     assert (raw.headers["x-byway-provider"], raw.headers["x-byway-attempts"]) == ("backup", "1")
+    assert 'byway_circuit_state{connection="primary",provider="primary"} 2.0' in scrape(client)
     time.sleep(1.1)  # the primary has recovered: the probe succeeds and closes the circuit
     for _ in range(3):
         raw = ask(client, "guarded")
         assert (raw.headers["x-byway-provider"], raw.headers["x-byway-attempts"]) == ("primary", "1")
         assert raw.parse().choices[0].message.content == "Echo: Hello there"
+    metrics = scrape(client)
+    assert 'byway_circuit_state{connection="primary",provider="primary"} 0.0' in metrics
+    assert 'byway_circuit_opened_total{connection="primary",provider="primary"} 2.0' in metrics
+    assert 'byway_provider_call_errors_total{connection="primary",provider="primary"} 4.0' in metrics
+    assert 'byway_provider_calls_total{connection="primary",provider="primary"} 7.0' in metrics
 
 
 def test_429_with_retry_after_is_retried_after_waiting(client: openai.OpenAI) -> None:
