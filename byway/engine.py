@@ -88,9 +88,12 @@ class Engine:
         self.spend.add(response.provider, response.cost)
         return done
 
-    async def open_stream(self, request: ChatRequest, principal: Principal = LIBRARY) -> OpenStream:
+    async def open_stream(self, request: ChatRequest, principal: Principal = LIBRARY,
+                          passthrough: str | None = None) -> OpenStream:
+        """A started stream. ``passthrough``: the wire family the caller passes frames on in untouched (see
+        ``Dispatcher.stream``)."""
         request, targets = self.router.plan(request, principal)
-        return await self.dispatcher.stream(request, targets)
+        return await self.dispatcher.stream(request, targets, passthrough)
 
     def stream_cost(self, stream: OpenStream, accumulated: Accumulator) -> Decimal | None:
         cost = self.prices.cost(stream.target.provider, stream.target.model, accumulated.usage)

@@ -30,7 +30,7 @@ _DONE = b"[DONE]"
 
 class OpenAIStreamDecoder:
     __slots__ = ("_by_id", "_done", "_finished", "_last_tool", "_next_index", "_provider", "_refusal", "_sse",
-                 "_started", "_text_index", "_thinking_index", "_tool_ids", "_tools")
+                 "_started", "_text_index", "_thinking_index", "_tool_ids", "_tools", "lean")
 
     def __init__(self, provider: str) -> None:
         self._provider = provider
@@ -46,6 +46,9 @@ class OpenAIStreamDecoder:
         self._by_id: dict[str, int] = {}  # tool-call id -> part index
         self._tool_ids: dict[int, str] = {}  # part index -> tool-call id
         self._last_tool: int | None = None
+        # Lean: the frames are passed on as they are (the client speaks OpenAI too), so after the stream has
+        # started only what the gateway itself needs is decoded: usage, errors and the end.
+        self.lean = False
 
     def feed(self, chunk: bytes) -> list[Frame]:
         return [self._frame(event) for event in self._sse.feed(chunk)]
@@ -63,6 +66,10 @@ class OpenAIStreamDecoder:
             return Frame(raw=event.raw, events=[])
         if data == _DONE:
             self._done = True
+            return Frame(raw=event.raw, events=[])
+        if self.lean and self._started and b'"usage"' not in data and b'"error"' not in data:
+            if b'"finish_reason":"' in data or b'"finish_reason": "' in data:
+                self._finished = True
             return Frame(raw=event.raw, events=[])
         chunk = decode_completion(self._provider, data)
         if chunk.error is not None:

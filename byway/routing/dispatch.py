@@ -208,9 +208,11 @@ class Dispatcher:
         upstream = await self._send(adapter, target, call)
         return await upstream.read(target.provider)
 
-    async def stream(self, request: ChatRequest, targets: list[Target]) -> OpenStream:
+    async def stream(self, request: ChatRequest, targets: list[Target], passthrough: str | None = None) -> OpenStream:
         """A stream whose first frame has arrived (within the target's ``timeout``); until then a failing
-        target is retried or failed over like any call."""
+        target is retried or failed over like any call. ``passthrough`` names the client's wire family: a
+        provider speaking it passes its frames on untouched, so their content need not be decoded (the frames
+        then carry only the start, usage and errors as events)."""
         inlined: list[ChatRequest] = []
 
         async def once(target: Target, adapter: Adapter) -> tuple[tuple[UpstreamResponse, StreamDecoder,
@@ -219,6 +221,9 @@ class Dispatcher:
             upstream = await self._send(adapter, target, adapter.chat_call(target.provider, ready))
             try:
                 decoder = adapter.stream_decoder(target.provider, ready)
+                if passthrough is not None and hasattr(decoder, "lean") and \
+                        adapter.wire_family(target.provider) == passthrough:
+                    decoder.lean = True  # the client takes the bytes as they are: decode only what we need
                 first = await _first_frames(upstream, decoder, target)
             except BaseException:
                 upstream.close()

@@ -29,7 +29,7 @@ async def chat_completions(gateway: Gateway, ctx: RequestContext, receive: Recei
             await send({"type": "http.response.body", "body": payload})
             return
 
-        stream = await engine.open_stream(request, principal)
+        stream = await engine.open_stream(request, principal, passthrough="openai")
         target = stream.target
         passthrough = adapter_for(target.provider.provider_type).wire_family(target.provider) == "openai"
         encoder = openai_chat.StreamEncoder(request, passthrough=passthrough)

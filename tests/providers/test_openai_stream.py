@@ -362,3 +362,46 @@ def test_usage_chunks_with_null_usage_are_ignored() -> None:
     reports = [e for f in frames for e in f.events if isinstance(e, UsageReport)]
     assert len(reports) == 1
     assert (response.usage.input_tokens, response.usage.output_tokens, response.usage.cached_tokens) == (3, 1, 2)
+
+
+def test_lean_decoding_keeps_start_usage_and_end_and_passes_every_byte() -> None:
+    from byway.core import StreamStart, UsageReport
+    from byway.providers.openai_stream import OpenAIStreamDecoder
+
+    body = (b'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,'
+            b'"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n'
+            b'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,'
+            b'"delta":{"content":"the \\"usage\\" word"},"finish_reason":null}]}\n\n'
+            b'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,'
+            b'"delta":{},"finish_reason":"stop"}]}\n\n'
+            b'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[],'
+            b'"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}}\n\n'
+            b'data: [DONE]\n\n')
+    lean = OpenAIStreamDecoder("p")
+    lean.lean = True
+    frames = [f for k in range(0, len(body), 7) for f in lean.feed(body[k:k + 7])] + lean.close()
+    assert b"".join(f.raw for f in frames) == body
+    kinds = [type(e).__name__ for f in frames for e in f.events]
+    assert kinds[0] == StreamStart.__name__ and "TextDelta" not in kinds
+    usage = [e.usage for f in frames for e in f.events if isinstance(e, UsageReport)]
+    assert [(u.input_tokens, u.output_tokens) for u in usage] == [(7, 3)]
+
+
+def test_lean_decoding_still_raises_errors_and_early_ends() -> None:
+    import pytest
+
+    from byway.core import ProviderError
+    from byway.providers.openai_stream import OpenAIStreamDecoder
+
+    start = (b'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,'
+             b'"delta":{"content":"hi"},"finish_reason":null}]}\n\n')
+    failing = OpenAIStreamDecoder("p")
+    failing.lean = True
+    failing.feed(start)
+    with pytest.raises(ProviderError):
+        failing.feed(b'data: {"error":{"message":"overloaded","type":"server_error"}}\n\n')
+    cut = OpenAIStreamDecoder("p")
+    cut.lean = True
+    cut.feed(start + start)
+    with pytest.raises(ProviderError, match="ended early"):
+        cut.close()
