@@ -7,6 +7,7 @@ measured, and every microsecond here is paid on every request.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -147,6 +148,11 @@ class App:
                 except Exception as e:
                     await send({"type": "lifespan.startup.failed", "message": f"byway: cannot start: {e}"})
                     return
+                # Everything made at start (modules, the price catalogue, the accounts directory) lives as long
+                # as the process: keep it out of the cyclic collector's full scans, which request garbage
+                # would otherwise keep triggering over hundreds of thousands of objects.
+                gc.collect()
+                gc.freeze()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self.gateway.accounts is not None:
