@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from byway.api import openai_chat
-from byway.core import Accumulator, ByWayError
 from byway.providers.registry import adapter_for
-from byway.server.asgi import JSON, SSE_HEADERS, DisconnectWatch, Receive, Send, read_body
+from byway.server.asgi import JSON, DisconnectWatch, Receive, Send, read_body
 from byway.server.context import Gateway, RequestContext
+from byway.server.relay import relay
 
 
 async def chat_completions(gateway: Gateway, ctx: RequestContext, receive: Receive, send: Send) -> None:
@@ -33,27 +33,4 @@ async def chat_completions(gateway: Gateway, ctx: RequestContext, receive: Recei
         target = stream.target
         passthrough = adapter_for(target.provider.provider_type).wire_family(target.provider) == "openai"
         encoder = openai_chat.StreamEncoder(request, passthrough=passthrough)
-        headers = ctx.response_headers(target.provider.name, target.model, len(stream.attempts),
-                                       stream.upstream_seconds)
-        headers.extend(SSE_HEADERS)
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        accumulated = Accumulator()
-        try:
-            async for batch in stream.batches():
-                out = []
-                for frame in batch:
-                    for event in frame.events:
-                        accumulated.add(event)
-                    data = encoder.frame(frame)
-                    if data:
-                        out.append(data)
-                if out:
-                    await send({"type": "http.response.body", "body": b"".join(out), "more_body": True})
-            tail = encoder.end()
-        except ByWayError as e:
-            tail = encoder.error(e)
-        finally:
-            stream.close()
-            engine.stream_cost(stream, accumulated)
-        watch.finishing()
-        await send({"type": "http.response.body", "body": tail, "more_body": False})
+        await relay(engine, ctx, stream, encoder, watch, send)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from byway.api import anthropic_messages
-from byway.core import Accumulator, ByWayError, InvalidRequestError
+from byway.core import InvalidRequestError
 from byway.core.principal import Principal
 from byway.engine import Engine
 from byway.providers.registry import adapter_for
-from byway.server.asgi import JSON, SSE_HEADERS, DisconnectWatch, Receive, Send, read_body
+from byway.server.asgi import JSON, DisconnectWatch, Receive, Send, read_body
 from byway.server.context import Gateway, RequestContext
+from byway.server.relay import relay
 
 
 def require_anthropic(engine: Engine, decoded: anthropic_messages.Decoded, principal: Principal) -> None:
@@ -55,27 +56,4 @@ async def messages(gateway: Gateway, ctx: RequestContext, receive: Receive, send
         passthrough = adapter_for(target.provider.provider_type).family == "anthropic" \
             and request.response_format is None
         encoder = anthropic_messages.StreamEncoder(request, passthrough=passthrough)
-        headers = ctx.response_headers(target.provider.name, target.model, len(stream.attempts),
-                                       stream.upstream_seconds)
-        headers.extend(SSE_HEADERS)
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        accumulated = Accumulator()
-        try:
-            async for batch in stream.batches():
-                out = []
-                for frame in batch:
-                    for event in frame.events:
-                        accumulated.add(event)
-                    data = encoder.frame(frame)
-                    if data:
-                        out.append(data)
-                if out:
-                    await send({"type": "http.response.body", "body": b"".join(out), "more_body": True})
-            tail = encoder.end()
-        except ByWayError as e:
-            tail = encoder.error(e)
-        finally:
-            stream.close()
-            engine.stream_cost(stream, accumulated)
-        watch.finishing()
-        await send({"type": "http.response.body", "body": tail, "more_body": False})
+        await relay(engine, ctx, stream, encoder, watch, send)

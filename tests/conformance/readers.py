@@ -107,28 +107,6 @@ def bedrock(body: dict[str, Any]) -> Seen:
     return seen
 
 
-def cohere(body: dict[str, Any]) -> Seen:
-    seen = Seen([], [], [], [], [])
-    names: dict[str, str] = {}
-    for m in body["messages"]:
-        content = m.get("content")
-        if m["role"] == "system":
-            seen.system.append(content if isinstance(content, str) else "".join(p["text"] for p in content))
-        elif m["role"] == "user":
-            for p in [{"type": "text", "text": content}] if isinstance(content, str) else content:
-                if p["type"] == "text":
-                    seen.texts.append(p["text"])
-                elif p["type"] == "image_url":
-                    seen.images.append(_data_url(p["image_url"]["url"]))
-        elif m["role"] == "assistant":
-            for call in m.get("tool_calls") or []:
-                names[call["id"]] = call["function"]["name"]
-                seen.calls.append((call["function"]["name"], json.loads(call["function"]["arguments"])))
-        elif m["role"] == "tool":
-            seen.results.append((names[m["tool_call_id"]], _texts(content)))
-    return seen
-
-
 def ollama(body: dict[str, Any]) -> Seen:
     seen = Seen([], [], [], [], [])
     for m in body["messages"]:
@@ -147,7 +125,8 @@ def ollama(body: dict[str, Any]) -> Seen:
 
 # the mock path a family's chat request arrives at (fault prefixes are already removed) -> its reader
 READERS: dict[str, Callable[[dict[str, Any]], Seen]] = {
-    "/anthropic/v1/messages": anthropic, "/cohere/v2/chat": cohere, "/ollama/api/chat": ollama,
+    # Cohere v2's chat messages have OpenAI's shape (roles, image_url parts, tool_calls, tool_call_id)
+    "/anthropic/v1/messages": anthropic, "/cohere/v2/chat": openai, "/ollama/api/chat": ollama,
 }
 
 

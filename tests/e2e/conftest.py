@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,14 +10,9 @@ import openai
 import pytest
 
 from byway.mock import MockServer, running
+from tests.serving import serving
 
 MASTER_KEY = "byw-master-e2e-0123456789abcdef"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Gateway:
@@ -120,31 +109,5 @@ def gateway(mock: MockServer, tmp_path_factory: pytest.TempPathFactory) -> Itera
     work = tmp_path_factory.mktemp("gateway")
     config = work / "byway.yaml"
     write_config(config, mock.url)
-    port = free_port()
-    log = work / "serve.log"
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and k != "HF_TOKEN"}
-    env.update(BYWAY_MASTER_KEY=MASTER_KEY, BYWAY_DATA_DIR=str(work / "data"), PYTHONUNBUFFERED="1")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "byway.cli", "serve", "--config", str(config),
-                                 "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=1) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            raise RuntimeError("byway serve did not start:\n" + log.read_text())
-        time.sleep(0.1)
-    try:
-        yield Gateway(url, mock, log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with serving(config, work, MASTER_KEY) as url:
+        yield Gateway(url, mock, work / "serve.log")

@@ -11,12 +11,13 @@ import atexit
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from functools import cache
 from pathlib import Path
+
+from tests.serving import free_port
 
 _USERS = ("postgres", "byway-pg")
 DATABASE = "byway_tests"
@@ -29,12 +30,6 @@ def find_bin() -> Path | None:
     versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
                       key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
     return versions[-1].parent if versions else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _run_as() -> str | None:
@@ -58,7 +53,7 @@ class PostgresServer:
         self.user = _run_as()
         self.root = Path(tempfile.mkdtemp(prefix="byway-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.running = False
         if self.user is not None:
             entry = pwd.getpwnam(self.user)
