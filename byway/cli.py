@@ -236,6 +236,10 @@ def users_create(email: Annotated[str, typer.Option(help="The user's email (thei
                  password: Annotated[str | None, typer.Option(
                      help="Dashboard password ('-' reads it from standard input).", show_default=False)] = None,
                  monthly_budget: Annotated[str | None, typer.Option(help="USD per month.", show_default=False)] = None,
+                 rpm_limit: Annotated[int | None, typer.Option(help="Requests per minute, all their keys together.",
+                                                               min=1, show_default=False)] = None,
+                 tpm_limit: Annotated[int | None, typer.Option(help="Tokens per minute, all their keys together.",
+                                                               min=1, show_default=False)] = None,
                  config: ConfigOption = None) -> None:
     """Add a user."""
     from byway.accounts.inputs import UserInput
@@ -244,7 +248,8 @@ def users_create(email: Annotated[str, typer.Option(help="The user's email (thei
     if role not in ("admin", "member"):
         raise _fail("--role must be admin or member")
     new = UserInput(email=email, role=role, password=_secret_value(password),  # type: ignore[arg-type]
-                    monthly_budget=Decimal(monthly_budget) if monthly_budget else None)
+                    monthly_budget=Decimal(monthly_budget) if monthly_budget else None, rpm_limit=rpm_limit,
+                    tpm_limit=tpm_limit)
 
     async def work() -> None:
         async with _accounts(config) as accounts:
@@ -344,6 +349,8 @@ def credentials_add(
         project: Annotated[str | None, typer.Option(show_default=False)] = None,
         location: Annotated[str | None, typer.Option(show_default=False)] = None,
         api_version: Annotated[str | None, typer.Option(show_default=False)] = None,
+        rate_limit_tpm: Annotated[int | None, typer.Option(help="Tokens per minute through this credential.",
+                                                           min=1, show_default=False)] = None,
         config: ConfigOption = None) -> None:
     """Add a provider credential (for --user, else the gateway's own)."""
     import msgspec
@@ -361,7 +368,7 @@ def credentials_add(
         async with _accounts(config) as accounts:
             document = {k: v for k, v in fields.items() if v is not None} | {
                 "provider_type": provider_type, "name": name, "model": model, "models": _csv(models),
-                "shared": shared, "is_default": default, "validate": validate,
+                "shared": shared, "is_default": default, "validate": validate, "rate_limit_tpm": rate_limit_tpm,
                 "user_id": await _user_id(accounts, user)}
             try:
                 new = msgspec.convert(document, CredentialInput)
@@ -458,6 +465,61 @@ def rotate_secret(new_secret: Annotated[str | None, typer.Option(
                   "then):", highlight=False)
         print(done.new_secret)
 
+
+@app.command()
+def usage(by: Annotated[str, typer.Option("--by", help="Group by provider, model or day.")] = "provider",
+          month: Annotated[str | None, typer.Option("--month", help="YYYY-MM (UTC); default: this month.",
+                                                    show_default=False)] = None,
+          config: ConfigOption = None) -> None:
+    """A month's usage from the gateway's database as a table: requests, tokens and cost per group."""
+    from rich.table import Table
+
+    from byway.store import ADMIN, Store, upgrade
+    from byway.store.usage_reports import GroupUsage, UsageReports, current_period, month_range
+
+    if by not in ("provider", "model", "day"):
+        raise _fail(f"--by: one of provider, model or day, not {by!r}")
+    period = month or current_period()
+    try:
+        start, end = month_range(period)
+    except ValueError:
+        raise _fail(f"--month: not a month (YYYY-MM): {period!r}") from None
+    try:
+        url = os.environ.get("BYWAY_DATABASE_URL") or _database_url(config)
+    except ConfigError as e:
+        raise _fail(str(e)) from None
+
+    async def work() -> list[GroupUsage]:
+        await upgrade(url)
+        async with Store.open(url) as store:
+            return await UsageReports(store.engine).grouped(ADMIN, by, start, end)  # type: ignore[arg-type]
+
+    with err.status(f"reading the usage of {period}…"):
+        groups = _run(work())
+    if not groups:
+        print(f"No usage recorded in {period} (UTC).")
+        return
+
+    def usd(amount: Decimal) -> str:
+        return format(amount.normalize(), "f") if amount else "0"
+
+    unpriced = any(g.unpriced for g in groups)
+    table = Table(title=f"Usage in {period} (UTC) by {by}", title_justify="left")
+    table.add_column(by.capitalize())
+    for heading in ("Requests", "Tokens in", "Tokens out", "Cost (USD)") + (("Unpriced",) if unpriced else ()):
+        table.add_column(heading, justify="right")
+    for g in groups:
+        table.add_row(g.group or "-", f"{g.requests:,}", f"{g.tokens_in:,}", f"{g.tokens_out:,}", usd(g.cost),
+                      *((f"{g.unpriced:,}",) if unpriced else ()))
+    table.add_section()
+    total = sum((g.cost for g in groups), Decimal(0))
+    table.add_row("Total", f"{sum(g.requests for g in groups):,}", f"{sum(g.tokens_in for g in groups):,}",
+                  f"{sum(g.tokens_out for g in groups):,}", usd(total),
+                  *((f"{sum(g.unpriced for g in groups):,}",) if unpriced else ()), style="bold")
+    Console().print(table)
+    if unpriced:
+        err.print("byway: requests with an unknown price are counted, and their cost is not in the total",
+                  highlight=False)
 
 
 def main() -> None:

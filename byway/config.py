@@ -45,6 +45,7 @@ class GatewayConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     allow_private_image_urls: bool = False
     image_max_bytes: int = 20 * 1024 * 1024
     image_fetch_timeout: float = 10.0
+    alert_webhook_url: str | None = None  # budget alerts are POSTed here as JSON (see byway.server.alerts)
 
 
 def _resolve_env(value: Any, path: str) -> Any:
@@ -143,6 +144,8 @@ def _check(config: GatewayConfig) -> None:
                                   "with a provider defined above")
         if r.retries < 0:
             raise ConfigError(f"config error: {where}.retries: must be 0 or more")
+    if config.alert_webhook_url is not None and not config.alert_webhook_url.startswith(("http://", "https://")):
+        raise ConfigError("config error: alert_webhook_url: must start with http:// or https://")
     if config.secret_key is not None and len(config.secret_key) < 32:
         raise ConfigError("config error: secret_key: must be at least 32 characters")
 

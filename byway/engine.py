@@ -11,6 +11,8 @@ import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
+from byway.accounting.estimate import embedding_tokens, tokens_in_text
+from byway.accounting.gate import Gate, Pass
 from byway.accounting.prices import PriceBook
 from byway.config import GatewayConfig, RouteConfig
 from byway.core import (
@@ -21,6 +23,7 @@ from byway.core import (
     EmbeddingRequest,
     EmbeddingResponse,
     StreamEvent,
+    Usage,
 )
 from byway.core.principal import LIBRARY, Principal
 from byway.providers.config import ProviderConfig
@@ -39,10 +42,12 @@ class Engine:
     def __init__(self, providers: list[ProviderConfig], routes: list[RouteConfig] | None = None,
                  transport: Transport | None = None, prices: PriceBook | None = None,
                  images: ImageFetcher | None = None, retry: RetryPolicy | None = None,
-                 breakers: BreakerConfig | None = None, health_check_interval: float = 0.0) -> None:
+                 breakers: BreakerConfig | None = None, health_check_interval: float = 0.0,
+                 gate: Gate | None = None) -> None:
         self.router = Router(providers, routes)
         self.transport = transport or Transport()
         self.prices = prices or PriceBook()
+        self.gate = gate or Gate(self.prices)
         self.health = HealthBook()
         self.breakers = Breakers(breakers)
         self.dispatcher = Dispatcher(self.transport, images, retry=retry, breakers=self.breakers, health=self.health)
@@ -71,48 +76,86 @@ class Engine:
 
     async def complete(self, request: ChatRequest, principal: Principal = LIBRARY) -> Completion[ChatResponse]:
         request, targets = self.router.plan(request, principal)
-        done = await self.dispatcher.complete(request, targets)
+        admission = self.gate.open(principal, request)
+        try:
+            done = await self.dispatcher.complete(request, targets, admission)
+        except BaseException:
+            admission.release()
+            raise
         response = done.response
         response.provider = done.target.provider.name
+        if not response.usage.total_tokens:  # the provider said nothing: meter what was asked and answered
+            response.usage = Usage(input_tokens=admission.prompt, output_tokens=_answer_tokens(response))
+            response.estimated = True
         response.cost = self.prices.cost(done.target.provider, done.target.model, response.usage)
+        admission.settle(response.usage, response.cost)
         self.spend.add(response.provider, response.cost)
         return done
 
     async def embed(self, request: EmbeddingRequest,
                     principal: Principal = LIBRARY) -> Completion[EmbeddingResponse]:
         targets = self.router.resolve(request.model, principal)
-        done = await self.dispatcher.embed(request, targets)
+        admission = self.gate.open(principal, prompt=embedding_tokens(request.inputs), max_output=0)
+        try:
+            done = await self.dispatcher.embed(request, targets, admission)
+        except BaseException:
+            admission.release()
+            raise
         response = done.response
         response.provider = done.target.provider.name
         response.cost = self.prices.cost(done.target.provider, done.target.model, response.usage)
+        admission.settle(response.usage, response.cost)
         self.spend.add(response.provider, response.cost)
         return done
 
     async def open_stream(self, request: ChatRequest, principal: Principal = LIBRARY,
                           passthrough: str | None = None) -> OpenStream:
         """A started stream. ``passthrough``: the wire family the caller passes frames on in untouched (see
-        ``Dispatcher.stream``)."""
+        ``Dispatcher.stream``). Whoever opens it ends it with ``finish_stream``."""
         request, targets = self.router.plan(request, principal)
-        return await self.dispatcher.stream(request, targets, passthrough)
+        admission = self.gate.open(principal, request)
+        try:
+            stream = await self.dispatcher.stream(request, targets, passthrough, admission)
+        except BaseException:
+            admission.release()
+            raise
+        stream.admission = admission
+        return stream
 
-    def stream_cost(self, stream: OpenStream, accumulated: Accumulator) -> Decimal | None:
-        cost = self.prices.cost(stream.target.provider, stream.target.model, accumulated.usage)
+    def finish_stream(self, stream: OpenStream, accumulated: Accumulator, frames: int) -> Metered:
+        """Meter a stream that has ended, however it ended: its usage as reported, or estimated from what
+        was delivered (``frames``: how many frames reached the client, for a stream passed on without its
+        content decoded); its cost; and the budgets settled."""
+        usage = accumulated.usage
+        estimated = False
+        if not usage.total_tokens:
+            answer = accumulated.response()
+            # a stream passed on undecoded has no parts here: about one token per content frame
+            output = _answer_tokens(answer) if answer.parts else max(frames - 2, 0)
+            prompt = stream.admission.prompt if isinstance(stream.admission, Pass) else 0
+            usage = Usage(input_tokens=prompt, output_tokens=output)
+            estimated = True
+        cost = self.prices.cost(stream.target.provider, stream.target.model, usage)
+        if stream.admission is not None:
+            stream.admission.settle(usage, cost)
         self.spend.add(stream.target.provider.name, cost)
-        return cost
+        return Metered(usage, cost, estimated)
 
     async def events(self, request: ChatRequest, principal: Principal = LIBRARY) -> AsyncIterator[StreamEvent]:
         """The canonical events of a streamed call."""
         stream = await self.open_stream(request, principal)
         accumulated = Accumulator()
+        frames = 0
         try:
             async for batch in stream.batches():
+                frames += len(batch)
                 for frame in batch:
                     for event in frame.events:
                         accumulated.add(event)
                         yield event
         finally:
             stream.close()
-            self.stream_cost(stream, accumulated)
+            self.finish_stream(stream, accumulated, frames)
 
     async def list_models(self, provider: ProviderConfig) -> list[str]:
         """The provider's live model list."""
@@ -179,6 +222,25 @@ class Engine:
             self._checker = None
         await self.transport.close()
         await self.dispatcher.images.close()
+
+
+class Metered:
+    """What a finished stream used and cost; ``estimated`` when the provider reported no usage."""
+
+    __slots__ = ("cost", "estimated", "usage")
+
+    def __init__(self, usage: Usage, cost: Decimal | None, estimated: bool) -> None:
+        self.usage = usage
+        self.cost = cost
+        self.estimated = estimated
+
+
+def _answer_tokens(response: ChatResponse) -> int:
+    """An estimate of the tokens an answer took to write: its text, reasoning and tool calls."""
+    chars = 0
+    for part in response.parts:
+        chars += len(getattr(part, "text", "") or "") + len(getattr(part, "arguments", "") or "")
+    return tokens_in_text(chars)
 
 
 class CostTally:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import msgspec
 
-from byway.accounting.usage_record import UsageRecord
+from byway.core.usage_record import UsageRecord
 
 MAX_SEGMENT_BYTES = 64 * 1024 * 1024
 _SEGMENT = "usage-{:08d}.jsonl"
@@ -57,8 +57,9 @@ class Journal:
 
     # --- the request path ---------------------------------------------------------------------------------
 
-    def append(self, record: UsageRecord) -> None:
-        """Make ``record`` durable against a process crash: one ``write`` of one line."""
+    def append(self, record: UsageRecord) -> Position:
+        """Make ``record`` durable against a process crash: one ``write`` of one line. Answers where the
+        journal now ends (checkpoint there once this record and those before it are stored)."""
         line = _ENCODER.encode(record) + b"\n"
         if self._size + len(line) > self.max_segment_bytes and self._size > 0:
             self._roll()
@@ -66,6 +67,7 @@ class Journal:
         if written != len(line):  # a short write to a regular file means the disk is full
             raise OSError(f"usage journal: wrote {written} of {len(line)} bytes")
         self._size += written
+        return Position(self._segment, self._size)
 
     # --- the writer behind it ------------------------------------------------------------------------------
 

@@ -3,88 +3,117 @@
 Looking a model up in genai-prices and running its generic calculator costs
 hundreds of microseconds, so the looked-up price is cached per (provider,
 model) and flat per-token prices are applied here with ``Decimal`` arithmetic,
-exactly as the catalogue would; tiered prices go through the catalogue's own
-calculator.
+exactly as the catalogue would. Prices the four flat rates cannot state --
+tiers by prompt size, a fee per request, a price of its own for reasoning
+tokens -- go through the catalogue's own calculator.
+
+A cached price is kept until the catalogue's next price change for that model
+(a dated price starting, DeepSeek's off-peak hours beginning or ending), and an
+hour at most, so a cost is always the price in force when it is computed.
+
+Our ``Usage`` maps onto the catalogue's as every provider's usage extractor in
+genai-prices does: ``input_tokens`` is the whole prompt (cache reads and writes
+are parts of it), ``output_tokens`` everything generated (reasoning is a part
+of it, priced apart only where the catalogue gives reasoning a price).
 """
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 from genai_prices import Usage as CatalogueUsage
 from genai_prices import data_snapshot
+from genai_prices.types import ModelInfo, StartDateConstraint, TieredPrices, TimeOfDateConstraint
+from genai_prices.types import ModelPrice as CataloguePrice
 
 from byway.core import Usage
 from byway.providers.config import ModelPrice, ProviderConfig, ProviderType
 
 _MILLION = Decimal(1_000_000)
 _CACHE_SECONDS = 3600.0
+_NO_LOOKUP = "-"  # a provider type whose models no catalogue entry describes
 
-# Our provider type -> the catalogue's provider id (None: let the catalogue guess from the model).
+# Our provider type -> the catalogue's provider id (None: let the catalogue guess from the model name).
+# Ollama runs models locally: a hosted vendor's price for a model of the same name would be wrong, so its
+# models are priced only by the config's ``prices``.
 _CATALOGUE_IDS: dict[ProviderType, str | None] = {
     ProviderType.OPENAI: "openai", ProviderType.AZURE: "azure", ProviderType.ANTHROPIC: "anthropic",
     ProviderType.GEMINI: "google", ProviderType.VERTEX: "google", ProviderType.BEDROCK: "aws",
     ProviderType.MISTRAL: "mistral", ProviderType.GROQ: "groq", ProviderType.TOGETHER: "together",
     ProviderType.COHERE: "cohere", ProviderType.XAI: "x-ai", ProviderType.OPENROUTER: "openrouter",
-    ProviderType.HUGGINGFACE: None, ProviderType.OLLAMA: None, ProviderType.DEEPSEEK: "deepseek",
+    ProviderType.HUGGINGFACE: None, ProviderType.OLLAMA: _NO_LOOKUP, ProviderType.DEEPSEEK: "deepseek",
     ProviderType.FIREWORKS: "fireworks", ProviderType.OPENAI_COMPATIBLE: None,
 }
 
+# The catalogue's price keys the flat rates apply exactly. Other keys price usage Byway never reports
+# (audio, images, web searches, 1-hour cache writes), which the catalogue counts as zero too -- except these:
+_FLAT_KEYS = frozenset({"input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok"})
+_CALCULATOR_KEYS = frozenset({"output_reasoning_mtok", "requests_kcount"})
+
 
 class Rates(msgspec.Struct, frozen=True):
-    """USD per 1M tokens. ``tiered`` rates can't be applied flat: the catalogue prices those."""
+    """USD per 1M tokens.
+
+    ``catalogue`` is the catalogue's own price when only its calculator can apply it exactly (tiers, a fee per
+    request, a reasoning price); ``input`` and ``output`` then hold the highest price any tier reaches -- an
+    upper bound, for estimates and comparisons, while ``apply_rates`` charges the tier the usage falls in.
+    """
 
     input: Decimal
     output: Decimal
     cached_input: Decimal | None = None
     cache_write: Decimal | None = None
-    tiered: object | None = None  # the catalogue's ModelPrice when any price is tiered
+    catalogue: CataloguePrice | None = None
 
 
-def _flat(value: object) -> Decimal | None:
-    return value if isinstance(value, Decimal) or value is None else None
+class _Cached(msgspec.Struct, frozen=True):
+    since: float  # unix seconds: the rates hold from here...
+    until: float  # ...to here
+    rates: Rates | None
 
 
 class PriceBook:
     """Answers "what did this cost" for a provider and model; ``None`` when nobody knows."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, str], tuple[float, Rates | None]] = {}
+        self._cache: dict[tuple[str, str], _Cached] = {}
 
-    def rates(self, provider: ProviderConfig, model: str) -> Rates | None:
+    def rates(self, provider: ProviderConfig, model: str, at: float | None = None) -> Rates | None:
+        """The rates in force at ``at`` (unix seconds; now by default)."""
         if provider.prices and model in provider.prices:
             p: ModelPrice = provider.prices[model]
             return Rates(input=p.input, output=p.output, cached_input=p.cached_input, cache_write=p.cache_write)
+        now = time.time() if at is None else at
         key = (provider.provider_type.value, model)
         hit = self._cache.get(key)
-        now = time.monotonic()
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        rates = _lookup(provider.provider_type, model)
-        self._cache[key] = (now + _CACHE_SECONDS, rates)
+        if hit is not None and hit.since <= now < hit.until:
+            return hit.rates
+        rates, until = _lookup(provider.provider_type, model, now)
+        self._cache[key] = _Cached(now, until, rates)
         return rates
 
-    def cost(self, provider: ProviderConfig, model: str, usage: Usage) -> Decimal | None:
-        """The exact cost of ``usage``; the provider's own figure when it reported one and no
-        override is configured."""
+    def cost(self, provider: ProviderConfig, model: str, usage: Usage, at: float | None = None) -> Decimal | None:
+        """The exact cost of ``usage`` at ``at`` (unix seconds; now by default); the provider's own figure
+        when it reported one and no override is configured; ``None`` when the price is unknown."""
         if usage.provider_cost is not None and not (provider.prices and model in provider.prices):
             return usage.provider_cost * provider.cost_multiplier
-        rates = self.rates(provider, model)
+        rates = self.rates(provider, model, at)
         if rates is None:
             return None
         return apply_rates(rates, usage) * provider.cost_multiplier
 
 
 def apply_rates(rates: Rates, usage: Usage) -> Decimal:
-    if rates.tiered is not None:
-        calc = rates.tiered.calc_price(_catalogue_usage(usage))  # type: ignore[attr-defined]
-        return calc["total_price"]
+    if rates.catalogue is not None:
+        return rates.catalogue.calc_price(catalogue_usage(usage))["total_price"]
     cached = usage.cached_tokens
     written = usage.cache_write_tokens
-    fresh = usage.input_tokens - cached - written
+    fresh = max(usage.input_tokens - cached - written, 0)
     total = Decimal(fresh) * rates.input + Decimal(usage.output_tokens) * rates.output
     if cached:
         total += Decimal(cached) * (rates.cached_input if rates.cached_input is not None else rates.input)
@@ -93,21 +122,75 @@ def apply_rates(rates: Rates, usage: Usage) -> Decimal:
     return total / _MILLION
 
 
-def _catalogue_usage(usage: Usage) -> CatalogueUsage:
-    return CatalogueUsage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-                          cache_read_tokens=usage.cached_tokens or None,
-                          cache_write_tokens=usage.cache_write_tokens or None)
+def catalogue_usage(usage: Usage) -> CatalogueUsage:
+    """Our usage as genai-prices counts it (its totals never smaller than their parts, which it refuses)."""
+    return CatalogueUsage(
+        input_tokens=max(usage.input_tokens, usage.cached_tokens + usage.cache_write_tokens),
+        output_tokens=max(usage.output_tokens, usage.reasoning_tokens),
+        cache_read_tokens=usage.cached_tokens or None, cache_write_tokens=usage.cache_write_tokens or None,
+        output_reasoning_tokens=usage.reasoning_tokens or None)
 
 
-def _lookup(provider_type: ProviderType, model: str) -> Rates | None:
-    snapshot = data_snapshot.get_snapshot()
+def _lookup(provider_type: ProviderType, model: str, now: float) -> tuple[Rates | None, float]:
+    """The rates at ``now`` and until when they hold."""
+    catalogue_id = _CATALOGUE_IDS.get(provider_type)
+    horizon = now + _CACHE_SECONDS
+    if catalogue_id == _NO_LOOKUP:
+        return None, horizon
     try:
-        _, found = snapshot.find_provider_model(model, None, _CATALOGUE_IDS.get(provider_type), None)
+        _, found = data_snapshot.get_snapshot().find_provider_model(model, None, catalogue_id, None)
     except LookupError:
-        return None
-    price = found.get_prices(datetime.now(tz=UTC))
-    values = (price.input_mtok, price.output_mtok, price.cache_read_mtok, price.cache_write_mtok)
-    if any(v is not None and _flat(v) is None for v in values):
-        return Rates(input=Decimal(0), output=Decimal(0), tiered=price)
-    return Rates(input=price.input_mtok or Decimal(0), output=price.output_mtok or Decimal(0),
-                 cached_input=price.cache_read_mtok, cache_write=price.cache_write_mtok)
+        return None, horizon
+    moment = datetime.fromtimestamp(now, tz=UTC)
+    return _rates_of(found.get_prices(moment)), min(horizon, _next_change(found, moment))
+
+
+def _rates_of(price: CataloguePrice) -> Rates | None:
+    values: dict[str, Any] = {k: v for k, v in vars(price).items() if v is not None and not k.startswith("_")}
+    tokens = (values.get("input_mtok"), values.get("output_mtok"))
+    if values and tokens == (None, None):
+        return None  # priced only in units Byway does not meter (audio hours, characters, pages)
+    flat = {k: v for k, v in values.items() if k in _FLAT_KEYS}
+    if any(isinstance(v, TieredPrices) for v in flat.values()) or _CALCULATOR_KEYS & values.keys():
+        return Rates(input=_ceiling(flat.get("input_mtok")), output=_ceiling(flat.get("output_mtok")),
+                     cached_input=_ceiling_or_none(flat.get("cache_read_mtok")),
+                     cache_write=_ceiling_or_none(flat.get("cache_write_mtok")), catalogue=price)
+    return Rates(input=flat.get("input_mtok") or Decimal(0), output=flat.get("output_mtok") or Decimal(0),
+                 cached_input=flat.get("cache_read_mtok"), cache_write=flat.get("cache_write_mtok"))
+
+
+def _ceiling(value: Decimal | TieredPrices | None) -> Decimal:
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, TieredPrices):
+        return max([value.base, *(tier.price for tier in value.tiers)])
+    return value
+
+
+def _ceiling_or_none(value: Decimal | TieredPrices | None) -> Decimal | None:
+    return None if value is None else _ceiling(value)
+
+
+def _next_change(model: ModelInfo, moment: datetime) -> float:
+    """When the model's price next changes after ``moment`` (unix seconds; infinity when it never does)."""
+    if not isinstance(model.prices, list):
+        return float("inf")
+    changes: list[datetime] = []
+    for conditional in model.prices:
+        constraint = conditional.constraint
+        if isinstance(constraint, StartDateConstraint):
+            changes.append(_midnight(constraint.start_date))
+        elif isinstance(constraint, TimeOfDateConstraint):
+            for day in (moment.date(), moment.date() + timedelta(days=1)):
+                changes += [_at(day, constraint.start_time), _at(day, constraint.end_time)]
+    later = [c for c in changes if c > moment]
+    return min(later).timestamp() if later else float("inf")
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _at(day: date, moment: clock) -> datetime:
+    zone = moment.tzinfo or UTC
+    return datetime.combine(day, moment.replace(tzinfo=None), tzinfo=zone).astimezone(UTC)

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 # settings that are not connection fields, copied from a change to the store's patch as given
 _SETTINGS = ("name", "model", "models", "is_default", "is_active", "shared", "temperature", "top_p", "max_tokens",
-             "rate_limit_rpm", "priority")
+             "rate_limit_rpm", "rate_limit_tpm", "priority")
 _MONEY = ("monthly_budget", "cost_per_1k_input", "cost_per_1k_output")
 
 
@@ -90,8 +90,8 @@ class CredentialOps:
             base_url=connected.base_url, model=model, models=new.models, is_active=new.is_active,
             is_default=new.is_default, is_valid=True if new.validate else None, temperature=new.temperature,
             top_p=new.top_p, max_tokens=new.max_tokens, rate_limit_rpm=new.rate_limit_rpm,
-            monthly_budget=money(new.monthly_budget), priority=new.priority, cost_per_1k_input=prices[0],
-            cost_per_1k_output=prices[1], extra=connected.extra or None)
+            rate_limit_tpm=new.rate_limit_tpm, monthly_budget=money(new.monthly_budget), priority=new.priority,
+            cost_per_1k_input=prices[0], cost_per_1k_output=prices[1], extra=connected.extra or None)
         try:
             credential = await vault.add(record, Secret(connected.secret))
         except DuplicateError:

@@ -18,7 +18,7 @@ import msgspec
 
 from byway.accounts.provider import offered, unusable
 from byway.core import AuthenticationError
-from byway.core.principal import Principal
+from byway.core.principal import Limit, Principal
 from byway.providers.config import ProviderConfig
 from byway.routing.targets import Offered, Personal
 from byway.store import Credential, GatewayKey, Preferences, User
@@ -210,10 +210,11 @@ class Directory:
         default = prefs.default_provider if prefs is not None else None
         if default is None:
             default = next((x.credential.name for x in own if x.credential.is_default), None)
+        alert_percent = prefs.quota_alert_percent if prefs is not None else 80
         for key_id in self._keys_of.get(owner, ()):
-            self._index_key(self.keys[key_id], user, default)
+            self._index_key(self.keys[key_id], user, default, alert_percent)
 
-    def _index_key(self, key: GatewayKey, user: User | None, default: str | None) -> None:
+    def _index_key(self, key: GatewayKey, user: User | None, default: str | None, alert_percent: int) -> None:
         self._by_hash.pop(key.key_hash, None)
         if user is None:
             return  # not loaded yet (or deleted): the key cannot be used
@@ -224,10 +225,22 @@ class Directory:
             problem = "this API key belongs to a deactivated user"
         allowed = frozenset(key.allowed_models) if key.allowed_models is not None else None
         principal = Principal(id=key.id, kind="key", role=user.role, user_id=user.id, name=key.name,
-                              allowed_models=allowed, default_provider=default)
+                              allowed_models=allowed, default_provider=default,
+                              limits=_limits(user, key, alert_percent))
         expires = key.expires_at.timestamp() if key.expires_at is not None else None
         self._by_hash[key.key_hash] = KeyEntry(key.id, principal, expires, problem)
 
     def __repr__(self) -> str:
         return (f"Directory({len(self.users)} users, {len(self.keys)} keys, {len(self.credentials)} credentials, "
                 f"{len(self.preferences)} preference sets)")
+
+
+def _limits(user: User, key: GatewayKey, alert_percent: int) -> tuple[Limit, ...]:
+    """The rate limits and budgets a key's requests go through: its user's and its own."""
+    found = []
+    for scope, rpm, tpm, budget in ((f"user:{user.id}", user.rpm_limit, user.tpm_limit, user.monthly_budget),
+                                    (f"key:{key.id}", key.rpm_limit, key.tpm_limit, key.monthly_budget)):
+        if rpm is not None or tpm is not None or budget is not None:
+            found.append(Limit(scope=scope, rpm=rpm, tpm=tpm, monthly_budget=budget, alert_percent=alert_percent,
+                               owner=user.id))
+    return tuple(found)

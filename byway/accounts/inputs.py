@@ -31,6 +31,8 @@ class UserInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     password: Password | None = None
     role: Role = "member"
     monthly_budget: Decimal | None = None
+    rpm_limit: Positive | None = None
+    tpm_limit: Positive | None = None
 
 
 class UserChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -39,6 +41,8 @@ class UserChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     role: Role | UnsetType = UNSET
     monthly_budget: Decimal | UnsetType | None = UNSET
     is_active: bool | UnsetType = UNSET
+    rpm_limit: Positive | UnsetType | None = UNSET
+    tpm_limit: Positive | UnsetType | None = UNSET
 
 
 class KeyInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -83,6 +87,7 @@ class CredentialInput(CredentialFields, kw_only=True, forbid_unknown_fields=True
     top_p: TopP | None = None
     max_tokens: Positive | None = None
     rate_limit_rpm: Positive | None = None
+    rate_limit_tpm: Positive | None = None
     monthly_budget: Decimal | None = None
     priority: int = 100
     cost_per_1k_input: Decimal | None = None
@@ -104,6 +109,7 @@ class CredentialChange(CredentialFields, kw_only=True, forbid_unknown_fields=Tru
     top_p: TopP | UnsetType | None = UNSET
     max_tokens: Positive | UnsetType | None = UNSET
     rate_limit_rpm: Positive | UnsetType | None = UNSET
+    rate_limit_tpm: Positive | UnsetType | None = UNSET
     monthly_budget: Decimal | UnsetType | None = UNSET
     priority: int | UnsetType = UNSET
     cost_per_1k_input: Decimal | UnsetType | None = UNSET

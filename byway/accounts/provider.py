@@ -71,6 +71,7 @@ def provider_config(credential: Credential, secret: Secret) -> ProviderConfig:
                           priority=c.priority, enabled=c.is_active)
     provider.connection_id = f"credential:{c.id}"
     provider.rpm_limit = c.rate_limit_rpm
+    provider.tpm_limit = c.rate_limit_tpm
     provider.monthly_budget = c.monthly_budget
     prices = credential_price(c.cost_per_1k_input, c.cost_per_1k_output)
     if prices is not None:

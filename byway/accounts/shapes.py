@@ -28,6 +28,8 @@ class UserOut(msgspec.Struct, kw_only=True):
     email: str
     role: Literal["admin", "member"]
     monthly_budget: Decimal | None
+    rpm_limit: int | None
+    tpm_limit: int | None
     is_active: bool
     created_at: datetime
 
@@ -69,6 +71,7 @@ class CredentialOut(msgspec.Struct, kw_only=True):
     top_p: float | None
     max_tokens: int | None
     rate_limit_rpm: int | None
+    rate_limit_tpm: int | None
     monthly_budget: Decimal | None
     monthly_spent: Decimal
     priority: int
@@ -106,7 +109,8 @@ class PreferencesOut(msgspec.Struct, kw_only=True):
 
 def user_out(user: User) -> UserOut:
     return UserOut(id=user.id, email=user.email, role=user.role, monthly_budget=plain(user.monthly_budget),
-                   is_active=user.is_active, created_at=user.created_at)
+                   rpm_limit=user.rpm_limit, tpm_limit=user.tpm_limit, is_active=user.is_active,
+                   created_at=user.created_at)
 
 
 def key_out(key: GatewayKey, now: datetime) -> KeyOut:
@@ -128,7 +132,7 @@ def credential_out(c: Credential, actor: Actor, monthly_spent: Decimal = Decimal
         id=c.id, provider_type=c.provider_type, name=c.name, key_hint=c.key_hint if owner else None,
         user_id=c.user_id, shared=c.shared, base_url=c.base_url, model=c.model, models=c.models,
         is_valid=c.is_valid, is_active=c.is_active, is_default=c.is_default, temperature=c.temperature,
-        top_p=c.top_p, max_tokens=c.max_tokens, rate_limit_rpm=c.rate_limit_rpm,
+        top_p=c.top_p, max_tokens=c.max_tokens, rate_limit_rpm=c.rate_limit_rpm, rate_limit_tpm=c.rate_limit_tpm,
         monthly_budget=plain(c.monthly_budget), monthly_spent=plain(monthly_spent) or Decimal(0),
         priority=c.priority, cost_per_1k_input=plain(c.cost_per_1k_input),
         cost_per_1k_output=plain(c.cost_per_1k_output), region=extra.get("region"), project=extra.get("project"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 
 from byway.accounts.errors import Conflict, Unprocessable, missing
 from byway.accounts.inputs import UserChange, UserInput
@@ -60,7 +60,9 @@ class UserOps:
         require_admin(actor, "create users")
         try:
             user = await self._repo.create(_email(new.email), password=new.password, role=new.role,
-                                           monthly_budget=money(new.monthly_budget))
+                                           monthly_budget=money(new.monthly_budget),
+                                           rpm_limit=positive(new.rpm_limit, "rpm_limit"),
+                                           tpm_limit=positive(new.tpm_limit, "tpm_limit"))
         except DuplicateError as e:
             raise Conflict(str(e), param="email", code="email_taken") from None
         await self.accounts.changed(actor, "user.create", "user", user.id, {"email": user.email, "role": user.role})
@@ -82,7 +84,9 @@ class UserOps:
             raise Unprocessable("an admin cannot demote or deactivate themselves", param="role")
         email = _email(change.email) if isinstance(change.email, str) else UNSET
         budget = change.monthly_budget if change.monthly_budget is UNSET else money(change.monthly_budget)
-        patch = UserPatch(email=email, role=change.role, is_active=change.is_active, monthly_budget=budget)
+        patch = UserPatch(email=email, role=change.role, is_active=change.is_active, monthly_budget=budget,
+                          rpm_limit=limit(change.rpm_limit, "rpm_limit"),
+                          tpm_limit=limit(change.tpm_limit, "tpm_limit"))
         try:
             user = await self._repo.update(actor, user_id, patch)
         except ForbiddenError as e:
@@ -115,6 +119,19 @@ class UserOps:
             raise Unprocessable("no admin user exists to act for the master key: give user_id", param="user_id")
         return self.accounts.owner_id
 
+
+
+def positive(value: int | None, param: str) -> int | None:
+    """A rate limit as given: a whole number of 1 or more (None: no limit). The API's decoder already refuses
+    others; this holds for callers that build the input documents themselves (the CLI)."""
+    if value is not None and value < 1:
+        raise Unprocessable(f"{param} must be a whole number of 1 or more", param=param)
+    return value
+
+
+def limit(value: int | UnsetType | None, param: str) -> int | UnsetType | None:
+    """A rate limit in a change: left as not given, or checked like :func:`positive`."""
+    return value if isinstance(value, UnsetType) else positive(value, param)
 
 
 def money(value: Decimal | None, param: str = "monthly_budget") -> Decimal | None:

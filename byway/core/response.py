@@ -36,6 +36,7 @@ class ChatResponse(msgspec.Struct, kw_only=True):
     extra_family: str | None = None
     provider: str | None = None  # set by the engine: the provider connection that answered
     cost: Decimal | None = None  # set by the engine: USD, None when the price is unknown
+    estimated: bool = False  # set by the engine: the provider reported no usage, so ``usage`` is estimated
 
     @property
     def text(self) -> str:

@@ -26,6 +26,19 @@ from byway.providers.openai_wire import WireCompletion, WireMessage, WireToolCal
 from byway.providers.sse import SSEEvent, SSESplitter
 
 _DONE = b"[DONE]"
+_USAGE = b'"usage"'
+
+
+def _reports_usage(data: bytes) -> bool:
+    """Whether a chunk carries a usage object (Groq's under ``x_groq`` too). With ``include_usage`` every chunk
+    has ``"usage":null``; only the object counts."""
+    at = data.find(_USAGE)
+    while at != -1:
+        value = data[at + len(_USAGE):at + len(_USAGE) + 8].lstrip(b" \t\r\n:")
+        if value[:1] == b"{":
+            return True
+        at = data.find(_USAGE, at + len(_USAGE))
+    return False
 
 
 class OpenAIStreamDecoder:
@@ -67,7 +80,7 @@ class OpenAIStreamDecoder:
         if data == _DONE:
             self._done = True
             return Frame(raw=event.raw, events=[])
-        if self.lean and self._started and b'"usage"' not in data and b'"error"' not in data:
+        if self.lean and self._started and not _reports_usage(data) and b'"error"' not in data:
             if b'"finish_reason":"' in data or b'"finish_reason": "' in data:
                 self._finished = True
             return Frame(raw=event.raw, events=[])

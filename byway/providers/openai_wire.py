@@ -57,6 +57,7 @@ class WireCompletionDetails(msgspec.Struct):
 class WireUsage(msgspec.Struct):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    total_tokens: int | None = None
     prompt_tokens_details: WirePromptDetails | None = None
     completion_tokens_details: WireCompletionDetails | None = None
     prompt_cache_hit_tokens: int | None = None  # DeepSeek
@@ -66,12 +67,18 @@ class WireUsage(msgspec.Struct):
         prompt = self.prompt_tokens_details
         cached = (prompt.cached_tokens if prompt else None) or self.prompt_cache_hit_tokens or 0
         completion = self.completion_tokens_details
+        reasoning = (completion.reasoning_tokens if completion else None) or 0
+        prompt_tokens, output = self.prompt_tokens or 0, self.completion_tokens or 0
+        if reasoning and self.total_tokens == prompt_tokens + output + reasoning:
+            # xAI counts reasoning apart from ``completion_tokens`` (its total adds the three) and bills it as
+            # output; OpenAI's ``completion_tokens`` already includes it.
+            output += reasoning
         return Usage(
-            input_tokens=self.prompt_tokens or 0,
-            output_tokens=self.completion_tokens or 0,
+            input_tokens=prompt_tokens,
+            output_tokens=output,
             cached_tokens=cached,
             cache_write_tokens=(prompt.cache_write_tokens if prompt else None) or 0,
-            reasoning_tokens=(completion.reasoning_tokens if completion else None) or 0,
+            reasoning_tokens=reasoning,
             provider_cost=self.cost,
         )
 

@@ -11,21 +11,25 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import msgspec
 
 from byway.core import (
+    BudgetExceededError,
+    ByWayError,
     ChatRequest,
     ChatResponse,
     EmbeddingRequest,
     EmbeddingResponse,
     ProviderError,
+    RateLimitError,
     UpstreamRateLimitError,
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
 from byway.providers.base import Adapter, Frame, HttpCall, StreamDecoder
+from byway.providers.config import ProviderConfig
 from byway.providers.images import ImageFetcher, has_remote_images
 from byway.providers.registry import adapter_for
 from byway.providers.transport import Transport, UpstreamResponse
@@ -41,9 +45,32 @@ class Attempt(msgspec.Struct):
     status: int  # the upstream status, or 0 when no answer came
     latency_ms: float
     error: str | None = None
+    connection: str = ""  # the provider connection (a stored credential's is "credential:ID")
 
 
 R = TypeVar("R", ChatResponse, EmbeddingResponse)
+
+
+class Admission(Protocol):
+    """What lets a request through to a target (rate limits, budget reservations: ``accounting.gate``).
+    ``enter`` raises ``RateLimitError`` or ``BudgetExceededError`` to refuse, and the loop moves on;
+    ``leave`` gives back what a failed target held before the next one is tried. Whoever made the admission
+    releases it when the call fails as a whole."""
+
+    def enter(self, provider: ProviderConfig, model: str) -> None: ...
+
+    def leave(self) -> None: ...
+
+
+class _Open:
+    def enter(self, provider: ProviderConfig, model: str) -> None:
+        return None
+
+    def leave(self) -> None:
+        return None
+
+
+OPEN: Admission = _Open()
 
 
 class Completion(Generic[R]):
@@ -62,7 +89,7 @@ class Completion(Generic[R]):
 class OpenStream:
     """A stream that has started: its first frame is in hand. Iterate ``frames()`` once."""
 
-    __slots__ = ("_decoder", "_first", "_upstream", "attempts", "target", "upstream_seconds")
+    __slots__ = ("_decoder", "_first", "_upstream", "admission", "attempts", "target", "upstream_seconds")
 
     def __init__(self, target: Target, attempts: list[Attempt], upstream: UpstreamResponse,
                  decoder: StreamDecoder, first: list[Frame], upstream_seconds: float) -> None:
@@ -72,6 +99,7 @@ class OpenStream:
         self._decoder = decoder
         self._first = first
         self.upstream_seconds = upstream_seconds  # time spent waiting for the upstream to start
+        self.admission: Admission | None = None  # what the engine admitted it with (settled when it ends)
 
     async def batches(self) -> AsyncIterator[list[Frame]]:
         """The frames of the stream, grouped as they arrived (one upstream read per batch), so a
@@ -137,16 +165,22 @@ class Dispatcher:
         return upstream
 
     async def _failover(self, targets: list[Target], once: Callable[[Target, Adapter], Awaitable[tuple[T, int]]],
-                        ) -> tuple[T, Target, list[Attempt], float]:
+                        admission: Admission) -> tuple[T, Target, list[Attempt], float]:
         attempts: list[Attempt] = []
         errors: list[ProviderError] = []
         skipped: list[tuple[Target, float]] = []
+        refused: list[ByWayError] = []
         for target in targets:
             name = target.provider.name
             connection = target.provider.connection_id
             breaker = self.breakers.get(connection)
             if not breaker.allow():
                 skipped.append((target, breaker.retry_in()))
+                continue
+            try:
+                admission.enter(target.provider, target.model)
+            except (RateLimitError, BudgetExceededError) as e:
+                refused.append(e)  # this target's own limit or budget: another target may still serve
                 continue
             adapter = adapter_for(target.provider.provider_type)
             tries = 1 + (target.retries if target.retries is not None else target.provider.retries)
@@ -156,7 +190,8 @@ class Dispatcher:
                     result, status = await once(target, adapter)
                 except ProviderError as e:
                     elapsed_ms = (time.perf_counter() - started) * 1000
-                    attempts.append(Attempt(name, target.model, e.upstream_status or 0, elapsed_ms, e.message))
+                    attempts.append(Attempt(name, target.model, e.upstream_status or 0, elapsed_ms, e.message,
+                                            connection))
                     errors.append(e)
                     failed = is_failure(e)
                     breaker.record(failed)
@@ -173,11 +208,15 @@ class Dispatcher:
                 elapsed = time.perf_counter() - started
                 breaker.record(False)
                 self.health.record(connection, name, elapsed * 1000, ok=True)
-                attempts.append(Attempt(name, target.model, status, elapsed * 1000))
+                attempts.append(Attempt(name, target.model, status, elapsed * 1000, None, connection))
                 return result, target, attempts, elapsed
+            admission.leave()
+        if refused and not errors:
+            raise refused[0]
         raise _exhausted(errors, attempts, skipped)
 
-    async def complete(self, request: ChatRequest, targets: list[Target]) -> Completion[ChatResponse]:
+    async def complete(self, request: ChatRequest, targets: list[Target],
+                       admission: Admission = OPEN) -> Completion[ChatResponse]:
         inlined: list[ChatRequest] = []
 
         async def once(target: Target, adapter: Adapter) -> tuple[ChatResponse, int]:
@@ -190,10 +229,11 @@ class Dispatcher:
                 response.model = target.model
             return response, upstream.status
 
-        response, target, attempts, elapsed = await self._failover(targets, once)
+        response, target, attempts, elapsed = await self._failover(targets, once, admission)
         return Completion(response, target, attempts, elapsed)
 
-    async def embed(self, request: EmbeddingRequest, targets: list[Target]) -> Completion[EmbeddingResponse]:
+    async def embed(self, request: EmbeddingRequest, targets: list[Target],
+                    admission: Admission = OPEN) -> Completion[EmbeddingResponse]:
         async def once(target: Target, adapter: Adapter) -> tuple[EmbeddingResponse, int]:
             routed = request if request.model == target.model else msgspec.structs.replace(request,
                                                                                           model=target.model)
@@ -201,14 +241,15 @@ class Dispatcher:
             bodies = await asyncio.gather(*(self._read(adapter, target, call) for call in calls))
             return adapter.parse_embeddings(target.provider, routed, list(bodies)), 200
 
-        response, target, attempts, elapsed = await self._failover(targets, once)
+        response, target, attempts, elapsed = await self._failover(targets, once, admission)
         return Completion(response, target, attempts, elapsed)
 
     async def _read(self, adapter: Adapter, target: Target, call: HttpCall) -> bytes:
         upstream = await self._send(adapter, target, call)
         return await upstream.read(target.provider)
 
-    async def stream(self, request: ChatRequest, targets: list[Target], passthrough: str | None = None) -> OpenStream:
+    async def stream(self, request: ChatRequest, targets: list[Target], passthrough: str | None = None,
+                     admission: Admission = OPEN) -> OpenStream:
         """A stream whose first frame has arrived (within the target's ``timeout``); until then a failing
         target is retried or failed over like any call. ``passthrough`` names the client's wire family: a
         provider speaking it passes its frames on untouched, so their content need not be decoded (the frames
@@ -230,7 +271,7 @@ class Dispatcher:
                 raise
             return (upstream, decoder, first), upstream.status
 
-        (upstream, decoder, first), target, attempts, elapsed = await self._failover(targets, once)
+        (upstream, decoder, first), target, attempts, elapsed = await self._failover(targets, once, admission)
         return OpenStream(target, attempts, upstream, decoder, first, elapsed)
 
 

@@ -25,6 +25,7 @@ from byway.server.context import Gateway, RequestContext
 from byway.server.embeddings import create_embeddings
 from byway.server.management import API_PREFIX, handle_api
 from byway.server.messages import messages
+from byway.server.metering import meter_failure, start_metering, stop_metering
 from byway.server.metrics import metrics
 
 log = logging.getLogger("byway.server")
@@ -121,6 +122,7 @@ class App:
             headers = [JSON, (b"x-byway-request-id", ctx.request_id.encode())]
             tried = getattr(e, "attempts", None)  # a provider error lists every upstream attempt
             if tried is not None:
+                meter_failure(self.gateway, ctx, e, status)
                 headers.append((b"x-byway-attempts", str(len(tried)).encode()))
             headers.extend((k.encode(), v.encode()) for k, v in extra.items())
             await answer(send, status, body, headers)
@@ -145,6 +147,7 @@ class App:
                 try:
                     if self.gateway.accounts is not None:
                         await self.gateway.accounts.start()
+                    await start_metering(self.gateway)
                 except Exception as e:
                     await send({"type": "lifespan.startup.failed", "message": f"byway: cannot start: {e}"})
                     return
@@ -155,6 +158,7 @@ class App:
                 gc.freeze()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await stop_metering(self.gateway)
                 if self.gateway.accounts is not None:
                     await self.gateway.accounts.close()
                 await self.gateway.engine.close()

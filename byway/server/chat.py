@@ -6,6 +6,7 @@ from byway.api import openai_chat
 from byway.providers.registry import adapter_for
 from byway.server.asgi import JSON, DisconnectWatch, Receive, Send, read_body
 from byway.server.context import Gateway, RequestContext
+from byway.server.metering import meter
 from byway.server.relay import relay
 
 
@@ -14,6 +15,9 @@ async def chat_completions(gateway: Gateway, ctx: RequestContext, receive: Recei
     principal = gateway.principal(ctx.headers)
     request = openai_chat.decode_request(body)
     engine = gateway.engine
+    ctx.principal = principal
+    ctx.endpoint = "chat.completions"
+    ctx.stream = request.stream
     async with DisconnectWatch(receive) as watch:
         if not request.stream:
             done = await engine.complete(request, principal)
@@ -24,6 +28,10 @@ async def chat_completions(gateway: Gateway, ctx: RequestContext, receive: Recei
             headers.append(JSON)
             if response.cost is not None:
                 headers.append((b"x-byway-cost-usd", str(response.cost).encode()))
+            provider = done.target.provider
+            meter(gateway, ctx, provider=provider.name, connection=provider.connection_id, model=done.target.model,
+                  usage=response.usage, cost=response.cost, estimated=response.estimated, attempts=done.attempts,
+                  upstream_seconds=done.upstream_seconds)
             watch.finishing()
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await send({"type": "http.response.body", "body": payload})
@@ -33,4 +41,4 @@ async def chat_completions(gateway: Gateway, ctx: RequestContext, receive: Recei
         target = stream.target
         passthrough = adapter_for(target.provider.provider_type).wire_family(target.provider) == "openai"
         encoder = openai_chat.StreamEncoder(request, passthrough=passthrough)
-        await relay(engine, ctx, stream, encoder, watch, send)
+        await relay(gateway, ctx, stream, encoder, watch, send)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from byway.core.principal import Principal
@@ -13,7 +14,10 @@ from byway.server.asgi import Headers
 from byway.server.auth import Authenticator, Sessions, authenticate, bearer_key
 
 if TYPE_CHECKING:
+    from byway.accounting.ledger import Ledger
+    from byway.accounting.stats import ProviderStats
     from byway.accounts import Accounts
+    from byway.server.alerts import AlertDesk
 
 
 class Gateway:
@@ -27,6 +31,12 @@ class Gateway:
         self.database_url = database_url
         self.accounts = accounts
         self.sessions = sessions
+        # Metering (set by the factory when the gateway has a database): the usage ledger, the in-memory
+        # statistics fed from it, and the desk that stores and delivers budget alerts.
+        self.ledger: Ledger | None = None
+        self.stats: ProviderStats | None = None
+        self.alerts: AlertDesk | None = None
+        self.journal_dir: Path | None = None
 
     def principal(self, headers: Headers, *, allow_x_api_key: bool = False) -> Principal:
         return authenticate(self.authenticator, bearer_key(headers, allow_x_api_key=allow_x_api_key))
@@ -38,12 +48,19 @@ _COUNTER = itertools.count(1)
 
 
 class RequestContext:
-    __slots__ = ("headers", "request_id", "started")
+    """One request: its id and start, and once a handler knows them, who is calling on which endpoint (what
+    its usage record will say)."""
+
+    __slots__ = ("at", "endpoint", "headers", "principal", "request_id", "started", "stream")
 
     def __init__(self, headers: Headers) -> None:
         self.started = time.perf_counter()
+        self.at = time.time()
         self.headers = headers
         self.request_id = f"{_PREFIX}{next(_COUNTER):010x}"
+        self.principal: Principal | None = None
+        self.endpoint = ""
+        self.stream = False
 
     def response_headers(self, provider: str, model: str, attempts: int, upstream_seconds: float) -> Headers:
         overhead = (time.perf_counter() - self.started - upstream_seconds) * 1000

@@ -16,6 +16,7 @@ from byway.providers.transport import Transport
 from byway.server.app import App, create_app
 from byway.server.auth import Chain, MasterKey
 from byway.server.bootstrap import Settings, settle
+from byway.server.metering import install_metering
 
 
 def accounts_for(config: GatewayConfig, settings: Settings, *, transport: Transport | None = None,
@@ -35,7 +36,9 @@ def build_app(config: GatewayConfig, settings: Settings, *, poll_seconds: float 
     accounts = accounts_for(config, settings, transport=transport, poll_seconds=poll_seconds, resolver=resolver)
     engine.router.personal = accounts.directory.personal
     authenticator = Chain(MasterKey(settings.master_key), accounts.directory)
-    return create_app(engine, authenticator, settings.database_url, accounts)
+    app = create_app(engine, authenticator, settings.database_url, accounts)
+    install_metering(app.gateway, settings.data_dir / "journal", alert_webhook_url=config.alert_webhook_url)
+    return app
 
 
 async def prepare(config: GatewayConfig, settings: Settings) -> None:

@@ -9,6 +9,7 @@ from byway.engine import Engine
 from byway.providers.registry import adapter_for
 from byway.server.asgi import JSON, DisconnectWatch, Receive, Send, read_body
 from byway.server.context import Gateway, RequestContext
+from byway.server.metering import meter
 from byway.server.relay import relay
 
 
@@ -34,6 +35,9 @@ async def messages(gateway: Gateway, ctx: RequestContext, receive: Receive, send
     decoded = anthropic_messages.decode(body)
     request = decoded.request
     engine = gateway.engine
+    ctx.principal = principal
+    ctx.endpoint = "messages"
+    ctx.stream = request.stream
     require_anthropic(engine, decoded, principal)
     async with DisconnectWatch(receive) as watch:
         if not request.stream:
@@ -45,6 +49,10 @@ async def messages(gateway: Gateway, ctx: RequestContext, receive: Receive, send
             headers.append(JSON)
             if response.cost is not None:
                 headers.append((b"x-byway-cost-usd", str(response.cost).encode()))
+            provider = done.target.provider
+            meter(gateway, ctx, provider=provider.name, connection=provider.connection_id, model=done.target.model,
+                  usage=response.usage, cost=response.cost, estimated=response.estimated, attempts=done.attempts,
+                  upstream_seconds=done.upstream_seconds)
             watch.finishing()
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await send({"type": "http.response.body", "body": payload})
@@ -56,4 +64,4 @@ async def messages(gateway: Gateway, ctx: RequestContext, receive: Receive, send
         passthrough = adapter_for(target.provider.provider_type).family == "anthropic" \
             and request.response_format is None
         encoder = anthropic_messages.StreamEncoder(request, passthrough=passthrough)
-        await relay(engine, ctx, stream, encoder, watch, send)
+        await relay(gateway, ctx, stream, encoder, watch, send)

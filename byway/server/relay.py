@@ -1,16 +1,18 @@
 """Relaying a started provider stream to the client through a client-format encoder: one write per
-upstream read, the error event when it fails midway, the cost settled however it ends."""
+upstream read, the error event when it fails midway; however it ends, the stream is metered and its usage
+recorded before the last write."""
 
 from __future__ import annotations
 
+import time
 from typing import Protocol
 
 from byway.core import Accumulator, ByWayError
-from byway.engine import Engine
 from byway.providers.base import Frame
 from byway.routing.dispatch import OpenStream
 from byway.server.asgi import SSE_HEADERS, DisconnectWatch, Send
-from byway.server.context import RequestContext
+from byway.server.context import Gateway, RequestContext
+from byway.server.metering import meter
 
 
 class StreamEncoder(Protocol):
@@ -21,7 +23,7 @@ class StreamEncoder(Protocol):
     def error(self, err: ByWayError) -> bytes: ...
 
 
-async def relay(engine: Engine, ctx: RequestContext, stream: OpenStream, encoder: StreamEncoder,
+async def relay(gateway: Gateway, ctx: RequestContext, stream: OpenStream, encoder: StreamEncoder,
                 watch: DisconnectWatch, send: Send) -> None:
     target = stream.target
     headers = ctx.response_headers(target.provider.name, target.model, len(stream.attempts),
@@ -29,8 +31,12 @@ async def relay(engine: Engine, ctx: RequestContext, stream: OpenStream, encoder
     headers.extend(SSE_HEADERS)
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     accumulated = Accumulator()
+    frames = 0
+    first: float | None = None
+    error: str | None = None
     try:
         async for batch in stream.batches():
+            frames += len(batch)
             out = []
             for frame in batch:
                 for event in frame.events:
@@ -40,11 +46,20 @@ async def relay(engine: Engine, ctx: RequestContext, stream: OpenStream, encoder
                     out.append(data)
             if out:
                 await send({"type": "http.response.body", "body": b"".join(out), "more_body": True})
+                if first is None:
+                    first = time.perf_counter()
         tail = encoder.end()
     except ByWayError as e:
+        error = e.message
         tail = encoder.error(e)
+    except BaseException:
+        error = "the client went away before the stream ended"
+        raise
     finally:
         stream.close()
-        engine.stream_cost(stream, accumulated)
+        metered = gateway.engine.finish_stream(stream, accumulated, frames)
+        meter(gateway, ctx, provider=target.provider.name, connection=target.provider.connection_id,
+              model=target.model, usage=metered.usage, cost=metered.cost, estimated=metered.estimated,
+              attempts=stream.attempts, upstream_seconds=stream.upstream_seconds, ttft=first, error=error)
     watch.finishing()
     await send({"type": "http.response.body", "body": tail, "more_body": False})

@@ -64,6 +64,7 @@ class Credential(msgspec.Struct, frozen=True, kw_only=True):
     extra: dict[str, Any] | None
     created_at: datetime
     updated_at: datetime
+    rate_limit_tpm: int | None = None  # tokens per minute through this credential (None: no limit)
 
 
 class NewCredential(msgspec.Struct, kw_only=True):
@@ -83,6 +84,7 @@ class NewCredential(msgspec.Struct, kw_only=True):
     top_p: float | None = None
     max_tokens: int | None = None
     rate_limit_rpm: int | None = None
+    rate_limit_tpm: int | None = None
     monthly_budget: Decimal | None = None
     priority: int = 100
     cost_per_1k_input: Decimal | None = None
@@ -105,6 +107,7 @@ class CredentialPatch(msgspec.Struct, kw_only=True):
     top_p: float | msgspec.UnsetType | None = _UNSET
     max_tokens: int | msgspec.UnsetType | None = _UNSET
     rate_limit_rpm: int | msgspec.UnsetType | None = _UNSET
+    rate_limit_tpm: int | msgspec.UnsetType | None = _UNSET
     monthly_budget: Decimal | msgspec.UnsetType | None = _UNSET
     priority: int | msgspec.UnsetType = _UNSET
     cost_per_1k_input: Decimal | msgspec.UnsetType | None = _UNSET

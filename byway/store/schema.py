@@ -1,8 +1,8 @@
 """The tables. Migrations (``byway/store/migrations``) create exactly this; a test compares the two.
 
 Ids are text made by Byway (:mod:`byway.store.ids`). Money is :class:`~byway.store.types.Money`,
-times are :class:`~byway.store.types.UTCDateTime`. Usage records arrive with the metering work,
-in their own migration.
+times are :class:`~byway.store.types.UTCDateTime`. Usage records and budget alerts came with the
+metering work (migration 0002).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
     false,
     text,
@@ -49,6 +50,8 @@ users = Table(
     Column("monthly_budget", Money()),
     Column("is_active", Boolean, nullable=False, server_default=true()),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("rpm_limit", Integer),  # across all the user's keys (migration 0002)
+    Column("tpm_limit", Integer),
     CheckConstraint("role IN ('admin', 'member')", name="role"),
 )
 
@@ -91,6 +94,7 @@ credentials = Table(
     Column("top_p", Float),
     Column("max_tokens", Integer),
     Column("rate_limit_rpm", Integer),
+    Column("rate_limit_tpm", Integer),  # migration 0002
     Column("monthly_budget", Money()),
     Column("priority", Integer, nullable=False, server_default=text("100")),
     Column("cost_per_1k_input", Money()),
@@ -133,4 +137,50 @@ vault_keys = Table(
     Column("fingerprint", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("retired_at", UTCDateTime()),
+)
+
+# One row per client request that reached a provider (CONTRACT §9). No foreign keys: the record of what
+# was spent outlives the user, key or credential that spent it.
+usage_records = Table(
+    "usage_records", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("request_id", String(64), nullable=False, unique=True),  # replays after a crash insert once
+    Column("created_at", UTCDateTime(), nullable=False, index=True),
+    Column("user_id", String(ID)),
+    Column("key_id", String(ID)),
+    Column("credential", String(ID)),  # the credential's id when a stored credential served it
+    Column("provider", String(200), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("endpoint", String(32), nullable=False),
+    Column("stream", Boolean, nullable=False),
+    Column("tokens_in", Integer, nullable=False),
+    Column("tokens_out", Integer, nullable=False),
+    Column("cached_tokens", Integer, nullable=False),
+    Column("cache_write_tokens", Integer, nullable=False),
+    Column("reasoning_tokens", Integer, nullable=False),
+    Column("cost", Money()),  # NULL: the price is unknown
+    Column("estimated", Boolean, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("ttft_ms", Float),
+    Column("status_code", Integer, nullable=False),
+    Column("success", Boolean, nullable=False),
+    Column("error", Text),
+    Column("attempts", JSONDoc()),
+)
+Index("ix_usage_records_user_created", usage_records.c.user_id, usage_records.c.created_at)
+Index("ix_usage_records_provider_created", usage_records.c.provider, usage_records.c.created_at)
+
+# A budget crossing its owner's alert threshold, once per budget and month.
+budget_alerts = Table(
+    "budget_alerts", metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("scope", String(250), nullable=False),  # user:ID, key:ID, credential:ID or provider:NAME
+    Column("period", String(7), nullable=False),  # YYYY-MM (UTC)
+    Column("user_id", String(ID), index=True),  # whose alert it is (None: a config provider's, for admins)
+    Column("percent", Integer, nullable=False),
+    Column("spent", Money(), nullable=False),
+    Column("budget", Money(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("delivered_at", UTCDateTime()),  # when the alert webhook took it
+    UniqueConstraint("scope", "period"),
 )

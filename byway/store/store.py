@@ -5,12 +5,14 @@ from __future__ import annotations
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from byway.store.alerts import AlertsRepo
 from byway.store.audit import AuditLog
 from byway.store.credentials import CredentialsRepo
 from byway.store.database import create_engine
 from byway.store.keys import KeysRepo
 from byway.store.passwords import Passwords
 from byway.store.preferences import PreferencesRepo
+from byway.store.usage import UsageRepo
 from byway.store.users import UsersRepo
 from byway.store.vault_keys import VaultKeysRepo
 
@@ -27,6 +29,8 @@ class Store:
         self.preferences = PreferencesRepo(engine)
         self.audit = AuditLog(engine)
         self.vault_keys = VaultKeysRepo(engine)
+        self.usage = UsageRepo(engine)
+        self.alerts = AlertsRepo(engine)
 
     @classmethod
     def open(cls, database_url: str | URL, passwords: Passwords | None = None) -> Store:

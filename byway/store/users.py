@@ -19,7 +19,7 @@ from byway.store.scope import ADMIN, Actor, is_admin, owned_by
 from byway.store.types import utcnow
 
 Role = Literal["admin", "member"]
-_ADMIN_FIELDS = frozenset({"role", "monthly_budget", "is_active"})
+_ADMIN_FIELDS = frozenset({"role", "monthly_budget", "is_active", "rpm_limit", "tpm_limit"})
 
 
 class User(msgspec.Struct, frozen=True, kw_only=True):
@@ -29,6 +29,9 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     monthly_budget: Decimal | None
     is_active: bool
     created_at: datetime
+    # requests and tokens per minute across all the user's keys (None: no limit)
+    rpm_limit: int | None = None
+    tpm_limit: int | None = None
 
 
 class UserPatch(msgspec.Struct, kw_only=True):
@@ -38,9 +41,12 @@ class UserPatch(msgspec.Struct, kw_only=True):
     role: Role | msgspec.UnsetType = msgspec.UNSET
     monthly_budget: Decimal | msgspec.UnsetType | None = msgspec.UNSET
     is_active: bool | msgspec.UnsetType = msgspec.UNSET
+    rpm_limit: int | msgspec.UnsetType | None = msgspec.UNSET
+    tpm_limit: int | msgspec.UnsetType | None = msgspec.UNSET
 
 
-_COLUMNS = (users.c.id, users.c.email, users.c.role, users.c.monthly_budget, users.c.is_active, users.c.created_at)
+_COLUMNS = (users.c.id, users.c.email, users.c.role, users.c.monthly_budget, users.c.is_active, users.c.created_at,
+            users.c.rpm_limit, users.c.tpm_limit)
 
 
 def normalize_email(email: str) -> str:
@@ -56,12 +62,13 @@ class UsersRepo(Repo):
         self.passwords = passwords or Passwords()
 
     async def create(self, email: str, *, password: str | None = None, role: Role = "member",
-                     monthly_budget: Decimal | None = None) -> User:
+                     monthly_budget: Decimal | None = None, rpm_limit: int | None = None,
+                     tpm_limit: int | None = None) -> User:
         """Add a user (an admin's action; the caller checks that). DuplicateError("email") when taken."""
         if role not in ("admin", "member"):
             raise ValueError(f"role must be admin or member, not {role!r}")
         user = User(id=ids.new_id(ids.USER), email=normalize_email(email), role=role, monthly_budget=monthly_budget,
-                    is_active=True, created_at=utcnow())
+                    is_active=True, created_at=utcnow(), rpm_limit=rpm_limit, tpm_limit=tpm_limit)
         password_hash = await self.passwords.hash(password) if password is not None else None
         async with self._write(("email", f"a user with email {user.email} exists")) as db:
             await db.execute(users.insert().values(**msgspec.structs.asdict(user), password_hash=password_hash))
@@ -93,7 +100,7 @@ class UsersRepo(Repo):
     async def update(self, actor: Actor, user_id: str, patch: UserPatch) -> User | None:
         values = changes(patch)
         if not is_admin(actor) and _ADMIN_FIELDS & values.keys() and actor.user_id == user_id:
-            raise ForbiddenError("only an admin may change a user's role, budget or active flag")
+            raise ForbiddenError("only an admin may change a user's role, budget, limits or active flag")
         if "email" in values:
             values["email"] = normalize_email(values["email"])
         if values.get("role", "admin") not in ("admin", "member"):

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from byway.accounting.journal import Journal, Position
-from byway.accounting.usage_record import AttemptRecord, UsageRecord
+from byway.core.usage_record import AttemptRecord, UsageRecord
 
 
 def record(n: int, cost: str | None = "0.0000123") -> UsageRecord:
@@ -79,7 +79,7 @@ _WRITER = """
 import sys
 from decimal import Decimal
 from byway.accounting.journal import Journal
-from byway.accounting.usage_record import UsageRecord
+from byway.core.usage_record import UsageRecord
 journal = Journal(sys.argv[1])
 n = 0
 while True:

@@ -14,7 +14,7 @@ def credential(name: str, **fields: object) -> Credential:
         id=f"cred_{name}", user_id="usr_bob", shared=False, provider_type="openai", name=name, kek_version=1,
         key_hint="sk-…", base_url="http://mock/openai/v1", model="gpt-4o-mini", models=None, is_active=True,
         is_default=False, is_valid=True, temperature=None, top_p=None, max_tokens=None, rate_limit_rpm=None,
-        monthly_budget=None, priority=100, cost_per_1k_input=None, cost_per_1k_output=None, extra=None,
+        rate_limit_tpm=None, monthly_budget=None, priority=100, cost_per_1k_input=None, cost_per_1k_output=None, extra=None,
         created_at=NOW, updated_at=NOW)
     values.update(fields)
     return Credential(**values)  # type: ignore[arg-type]

@@ -80,3 +80,33 @@ async def test_cli_manages_accounts_and_the_gateway_follows(tmp_path: Path, mock
         assert missing.exit_code == 1 and f"error 404: no credential {credential_id}" in missing.output
         nobody = await run("keys", "create", "--name", "x", "--user", "nobody@example.com")
         assert nobody.exit_code == 2 and "no user with email nobody@example.com" in nobody.output
+
+
+async def test_cli_sets_rate_limits_on_users_and_a_token_limit_on_credentials(tmp_path: Path,
+                                                                              mock: MockServer) -> None:
+    run = Cli(tmp_path)
+    async with serving(tmp_path, mock.url, settings=settings_for(tmp_path)) as gateway:
+        made = await run("users", "create", "--email", "ada@example.com", "--rpm-limit", "30", "--tpm-limit", "9000")
+        assert made.exit_code == 0, made.output
+        user_id = made.stdout.split()[0]
+        plain = await run("users", "create", "--email", "bob@example.com")
+        assert plain.exit_code == 0, plain.output
+        for option in ("--rpm-limit", "--tpm-limit"):
+            refused = await run("users", "create", "--email", "zero@example.com", option, "0")
+            assert refused.exit_code == 2 and option in refused.output, refused.output
+        added = await run("credentials", "add", "--type", "openai", "--name", "capped", "--api-key", "sk-cli-tpm-1",
+                          "--base-url", mock.url + "/openai/v1", "--user", "ada@example.com", "--no-validate",
+                          "--rate-limit-tpm", "4000")
+        assert added.exit_code == 0, added.output
+        credential_id = added.stdout.split()[0]
+        zero = await run("credentials", "add", "--type", "openai", "--name", "zero", "--api-key", "sk-cli-tpm-2",
+                         "--base-url", mock.url + "/openai/v1", "--no-validate", "--rate-limit-tpm", "0")
+        assert zero.exit_code == 2 and "--rate-limit-tpm" in zero.output, zero.output
+
+        users = {u["email"]: (u["rpm_limit"], u["tpm_limit"])
+                 for u in (await gateway.call("GET", "/api/users")).json()["data"]}
+        assert users == {"admin@localhost": (None, None), "ada@example.com": (30, 9000),
+                         "bob@example.com": (None, None)}
+        shown = (await gateway.call("GET", f"/api/credentials/{credential_id}")).json()
+        assert (shown["name"], shown["user_id"], shown["rate_limit_tpm"]) == ("capped", user_id, 4000)
+        assert [c["name"] for c in (await gateway.call("GET", "/api/credentials")).json()["data"]] == ["capped"]

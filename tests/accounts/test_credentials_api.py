@@ -147,6 +147,36 @@ async def test_bad_credential_documents(gateway: Gateway) -> None:
     assert await credential_rows(gateway) == 1
 
 
+async def test_a_token_limit_is_set_changed_and_cleared(gateway: Gateway) -> None:
+    bob = await gateway.member("bob@example.com")
+    made = await gateway.credential(bob, "mine", "sk-bob-tpm-0001", rate_limit_rpm=30, rate_limit_tpm=50000)
+    assert (made["rate_limit_rpm"], made["rate_limit_tpm"]) == (30, 50000)
+    other = await gateway.credential(bob, "other", "sk-bob-tpm-0002")
+    assert other["rate_limit_tpm"] is None
+    path = f"/api/credentials/{made['id']}"
+    changed = await gateway.call("PATCH", path, bob, json={"rate_limit_tpm": 700})
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["rate_limit_rpm"], changed.json()["rate_limit_tpm"]) == (30, 700)
+    assert (await gateway.call("GET", path, bob)).json()["rate_limit_tpm"] == 700
+    listed = {c["name"]: c["rate_limit_tpm"] for c in (await gateway.call("GET", "/api/credentials", bob)).json()
+              ["data"]}
+    assert listed == {"mine": 700, "other": None}
+    cleared = await gateway.call("PATCH", path, bob, json={"rate_limit_tpm": None})
+    assert cleared.json()["rate_limit_tpm"] is None and cleared.json()["rate_limit_rpm"] == 30
+    audit = await gateway.accounts.store.audit.list(ADMIN, object_id=made["id"])
+    assert [e.detail for e in audit if e.action == "credential.update"] == [{"fields": ["rate_limit_tpm"]}] * 2
+    for value in (0, -1, 2.5):
+        for method, where, body in [("POST", "/api/credentials", {"provider_type": "openai", "name": "x",
+                                                                  "api_key": "sk-x", "rate_limit_tpm": value,
+                                                                  "base_url": gateway.mock_url + "/openai/v1"}),
+                                    ("PATCH", path, {"rate_limit_tpm": value})]:
+            answer = await gateway.call(method, where, bob, json=body)
+            assert answer.status_code == 422, (method, value, answer.text)
+            assert answer.json()["error"]["param"] == "rate_limit_tpm", (method, value, answer.text)
+    assert await credential_rows(gateway) == 2
+    assert (await gateway.call("GET", path, bob)).json()["rate_limit_tpm"] is None
+
+
 async def test_type_specific_fields_split_between_vault_and_columns(gateway: Gateway) -> None:
     bob = await gateway.member("bob@example.com")
     aws = await gateway.call("POST", "/api/credentials", bob, json={

@@ -17,6 +17,21 @@ def _refs(node: Any) -> list[str]:
     return []
 
 
+# What CONTRACT §5 promises under /api.
+CONTRACT_ROUTES = {
+    ("POST", "/api/users"), ("GET", "/api/users"), ("PATCH", "/api/users/{id}"), ("DELETE", "/api/users/{id}"),
+    ("POST", "/api/keys"), ("GET", "/api/keys"), ("DELETE", "/api/keys/{id}"),
+    ("POST", "/api/credentials"), ("GET", "/api/credentials"), ("GET", "/api/credentials/{id}"),
+    ("PATCH", "/api/credentials/{id}"), ("DELETE", "/api/credentials/{id}"), ("POST", "/api/credentials/{id}/test"),
+    ("POST", "/api/credentials/validate"), ("GET", "/api/provider-types"), ("GET", "/api/models"),
+    ("GET", "/api/me/preferences"), ("PUT", "/api/me/preferences"),
+    ("GET", "/api/usage/summary"), ("GET", "/api/usage"), ("GET", "/api/usage/export"), ("GET", "/api/logs"),
+    ("GET", "/api/providers/status"), ("GET", "/api/providers/metrics"), ("GET", "/api/providers/metrics/{provider}"),
+    ("GET", "/api/providers/logs"), ("GET", "/api/providers/logs/{provider}"), ("GET", "/api/providers/costs"),
+    ("GET", "/api/providers/health"), ("POST", "/api/providers/metrics/reset"),
+}
+
+
 async def test_the_document_covers_every_route(gateway: Gateway) -> None:
     answer = await gateway.client.get("/api/openapi.json")  # no key needed
     assert answer.status_code == 200
@@ -24,7 +39,9 @@ async def test_the_document_covers_every_route(gateway: Gateway) -> None:
     assert doc["openapi"] == "3.1.0" and doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     described = {(method.upper(), path) for path, item in doc["paths"].items() for method in item}
     assert described == {(r.method, r.path) for r in ROUTES}
-    assert len(described) == 23 and ("GET", "/api/providers/health") in described
+    assert CONTRACT_ROUTES <= described
+    operations = [op["operationId"] for item in doc["paths"].values() for op in item.values()]
+    assert len(operations) == len(set(operations)) == len(described)
     schemas = doc["components"]["schemas"]
     for ref in _refs(doc):
         assert ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[1] in schemas, ref
@@ -48,3 +65,23 @@ async def test_unknown_paths_and_methods(gateway: Gateway) -> None:
     assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed"
     anonymous = await gateway.client.get("/api/credentials")
     assert anonymous.status_code == 401 and anonymous.json()["error"]["type"] == "authentication_error"
+
+
+async def test_the_rate_limit_fields_are_described_as_whole_numbers_of_1_or_more(gateway: Gateway) -> None:
+    doc = (await gateway.client.get("/api/openapi.json")).json()
+    schemas = doc["components"]["schemas"]
+
+    def body_of(path: str, method: str) -> dict[str, Any]:
+        ref = doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        return schemas[ref.rsplit("/", 1)[1]]  # type: ignore[no-any-return]
+
+    for path, method, fields in [("/api/users", "post", ("rpm_limit", "tpm_limit")),
+                                 ("/api/users/{id}", "patch", ("rpm_limit", "tpm_limit")),
+                                 ("/api/credentials", "post", ("rate_limit_rpm", "rate_limit_tpm")),
+                                 ("/api/credentials/{id}", "patch", ("rate_limit_rpm", "rate_limit_tpm"))]:
+        properties = body_of(path, method)["properties"]
+        for field in fields:
+            choices = properties[field]["anyOf"]
+            assert {"type": "integer", "minimum": 1} in choices and {"type": "null"} in choices, (path, field)
+    assert {"rpm_limit", "tpm_limit"} <= set(schemas["UserOut"]["required"])
+    assert {"rate_limit_rpm", "rate_limit_tpm"} <= set(schemas["CredentialOut"]["required"])

@@ -135,10 +135,12 @@ def test_credential_connections_per_type() -> None:
     assert (provider.project, provider.location, provider.credentials_json) == ("p1", "europe-west4",
                                                                                '{"client_email": "a"}')
     az = credential("az", provider_type="azure", extra={"api_version": "2024-10-21"}, rate_limit_rpm=60,
-                    monthly_budget=Decimal("5"), priority=3, is_active=False)
+                    rate_limit_tpm=90000, monthly_budget=Decimal("5"), priority=3, is_active=False)
     provider = provider_config(az, Secret.api_key("az-key"))
     assert (provider.api_version, provider.rpm_limit, provider.monthly_budget, provider.priority, provider.enabled) \
         == ("2024-10-21", 60, Decimal("5"), 3, False)
+    assert provider.tpm_limit == 90000
+    assert provider_config(credential("free"), Secret.api_key("k")).tpm_limit is None
     assert "az-key" not in repr(Secret.api_key("az-key"))
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from byway.accounts.errors import Unprocessable
+from byway.accounts.inputs import UserChange, UserInput
 from byway.store import ADMIN
 from byway.store.keys import hash_key
 from tests.accounts.conftest import Gateway
@@ -36,6 +40,70 @@ async def test_users_are_created_listed_changed_and_deleted_by_admins(gateway: G
     assert (await gateway.call("GET", f"/api/users/{ada['id']}")).status_code == 404
     actions = [e.action for e in await gateway.accounts.store.audit.list(ADMIN, object_id=ada["id"])]
     assert actions == ["user.delete", "user.update", "user.create"]
+
+
+async def test_admins_set_and_clear_a_users_rate_limits(gateway: Gateway) -> None:
+    made = await gateway.call("POST", "/api/users", json={"email": "ada@example.com", "rpm_limit": 60,
+                                                           "tpm_limit": 120000})
+    assert made.status_code == 201
+    ada = made.json()
+    assert (ada["rpm_limit"], ada["tpm_limit"]) == (60, 120000)
+    plain = (await gateway.call("POST", "/api/users", json={"email": "bob@example.com"})).json()
+    assert (plain["rpm_limit"], plain["tpm_limit"]) == (None, None)
+    changed = await gateway.call("PATCH", f"/api/users/{ada['id']}", json={"rpm_limit": 5})
+    assert changed.status_code == 200 and (changed.json()["rpm_limit"], changed.json()["tpm_limit"]) == (5, 120000)
+    cleared = await gateway.call("PATCH", f"/api/users/{ada['id']}", json={"tpm_limit": None})
+    assert (cleared.json()["rpm_limit"], cleared.json()["tpm_limit"]) == (5, None)
+    shown = (await gateway.call("GET", f"/api/users/{ada['id']}")).json()
+    assert (shown["rpm_limit"], shown["tpm_limit"]) == (5, None)
+    listed = {u["email"]: (u["rpm_limit"], u["tpm_limit"]) for u in (await gateway.call("GET", "/api/users")).json()
+              ["data"]}
+    assert listed == {"admin@localhost": (None, None), "ada@example.com": (5, None), "bob@example.com": (None, None)}
+    audit = await gateway.accounts.store.audit.list(ADMIN, object_id=ada["id"])
+    assert [e.detail for e in audit if e.action == "user.update"] == [{"fields": ["tpm_limit"]},
+                                                                      {"fields": ["rpm_limit"]}]
+
+
+async def test_rate_limits_of_0_or_less_are_422_naming_the_field(gateway: Gateway) -> None:
+    ada = (await gateway.call("POST", "/api/users", json={"email": "ada@example.com", "rpm_limit": 3})).json()
+    for field in ("rpm_limit", "tpm_limit"):
+        for value in (0, -5, 1.5, "10"):
+            for method, path, body in [("POST", "/api/users", {"email": "x@example.com", field: value}),
+                                       ("PATCH", f"/api/users/{ada['id']}", {field: value})]:
+                answer = await gateway.call(method, path, json=body)
+                assert answer.status_code == 422, (method, body, answer.text)
+                error = answer.json()["error"]
+                assert error["param"] == field and error["type"] == "invalid_request_error", (method, body, error)
+    assert [u["email"] for u in (await gateway.call("GET", "/api/users")).json()["data"]] == [
+        "admin@localhost", "ada@example.com"]
+    assert (await gateway.call("GET", f"/api/users/{ada['id']}")).json()["rpm_limit"] == 3
+
+
+async def test_operations_refuse_limits_below_1_from_documents_built_in_code(gateway: Gateway) -> None:
+    """The CLI and library callers build input documents directly, past the API's decoder."""
+    users = gateway.accounts.users
+    with pytest.raises(Unprocessable) as raised:
+        await users.create(ADMIN, UserInput(email="ada@example.com", rpm_limit=0))
+    assert raised.value.param == "rpm_limit" and "1 or more" in str(raised.value)
+    assert await gateway.accounts.store.users.by_email("ada@example.com") is None
+    ada = await users.create(ADMIN, UserInput(email="ada@example.com", tpm_limit=1))
+    assert (ada.rpm_limit, ada.tpm_limit) == (None, 1)
+    with pytest.raises(Unprocessable) as raised:
+        await users.update(ADMIN, ada.id, UserChange(tpm_limit=-1))
+    assert raised.value.param == "tpm_limit"
+    kept = await users.update(ADMIN, ada.id, UserChange(rpm_limit=2))
+    assert (kept.rpm_limit, kept.tpm_limit) == (2, 1)
+
+
+async def test_a_member_cannot_lift_their_own_rate_limits(gateway: Gateway) -> None:
+    bob = await gateway.member("bob@example.com")
+    await gateway.call("PATCH", f"/api/users/{bob.user_id}", json={"rpm_limit": 10, "tpm_limit": 1000})
+    for body in ({"rpm_limit": 100000}, {"tpm_limit": None}, {"email": "b@example.com", "rpm_limit": None}):
+        answer = await gateway.call("PATCH", f"/api/users/{bob.user_id}", bob, json=body)
+        assert answer.status_code == 403, (body, answer.text)
+        assert answer.json()["error"]["type"] == "permission_error"
+    me = (await gateway.call("GET", f"/api/users/{bob.user_id}", bob)).json()
+    assert (me["email"], me["rpm_limit"], me["tpm_limit"]) == ("bob@example.com", 10, 1000)
 
 
 async def test_bad_user_documents_are_422_naming_the_field(gateway: Gateway) -> None:

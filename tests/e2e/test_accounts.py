@@ -69,13 +69,19 @@ def first_run(work: Path, mock: MockServer) -> Iterator[dict[str, Any]]:
             key = api("POST", "/api/keys", json={"name": f"{name}'s key", "user_id": user["id"]}).json()
             made[name] = {"user": user["id"], "key": key["key"], "key_id": key["id"]}
         alice, bob = made["alice"], made["bob"]
+        limited = api("PATCH", f"/api/users/{alice['user']}", json={"rpm_limit": 1000, "tpm_limit": 2_000_000})
+        lift = api("PATCH", f"/api/users/{alice['user']}", alice["key"], json={"rpm_limit": None})
+        zero = api("POST", "/api/users", json={"email": "zero@example.com", "tpm_limit": 0})
+        made["limits"] = (limited.status_code, limited.json(), lift.status_code, zero.status_code,
+                          zero.json()["error"]["param"])
         refused = api("POST", "/api/credentials", alice["key"], json={
             "provider_type": "openai", "name": "mine", "api_key": REFUSED_PROVIDER_KEY,
             "base_url": f"{mock.url}/openai/v1"})
         made["refused"] = (refused.status_code, refused.json()["error"]["code"])
         mine = api("POST", "/api/credentials", alice["key"], json={
             "provider_type": "openai", "name": "mine", "api_key": ALICE_PROVIDER_KEY, "model": "gpt-4o",
-            "models": ["gpt-4o", "gpt-4o-mini"], "base_url": f"{mock.url}/openai/v1", "temperature": 0.4})
+            "models": ["gpt-4o", "gpt-4o-mini"], "base_url": f"{mock.url}/openai/v1", "temperature": 0.4,
+            "rate_limit_tpm": 500_000})
         assert mine.status_code == 201, mine.text
         made["mine"] = mine.json()
         bobs = api("POST", "/api/credentials", bob["key"], json={
@@ -129,6 +135,14 @@ def test_a_member_uses_their_own_credential_through_the_sdk(first_run: dict[str,
     assert first_run["bare_provider"] == "mine"  # her default provider
 
 
+def test_admins_set_rate_limits_that_members_cannot_lift(first_run: dict[str, Any]) -> None:
+    status, shown, lift, zero, param = first_run["limits"]
+    assert status == 200 and (shown["email"], shown["rpm_limit"], shown["tpm_limit"]) == ("alice@example.com", 1000,
+                                                                                           2_000_000)
+    assert lift == 403 and (zero, param) == (422, "tpm_limit")
+    assert first_run["mine"]["rate_limit_tpm"] == 500_000 and first_run["mine"]["rate_limit_rpm"] is None
+
+
 def test_nobody_reaches_another_members_credential(first_run: dict[str, Any]) -> None:
     assert first_run["theirs"] == [404, 404]
     assert first_run["their_credential"] == 404
@@ -165,8 +179,10 @@ def test_a_restart_keeps_users_keys_credentials_and_preferences(first_run: dict[
     alice, bob = first_run["alice"], first_run["bob"]
     with serving(_config(work, mock), work, MASTER) as url:
         api = Api(url)
-        emails = sorted(u["email"] for u in api("GET", "/api/users").json()["data"])
-        assert emails == ["admin@localhost", "alice@example.com", "bob@example.com"]
+        users = {u["email"]: u for u in api("GET", "/api/users").json()["data"]}
+        assert sorted(users) == ["admin@localhost", "alice@example.com", "bob@example.com"]
+        assert (users["alice@example.com"]["rpm_limit"], users["alice@example.com"]["tpm_limit"]) == (1000, 2_000_000)
+        assert (users["bob@example.com"]["rpm_limit"], users["bob@example.com"]["tpm_limit"]) == (None, None)
         keys = {k["id"]: k["status"] for k in api("GET", "/api/keys").json()["data"]}
         assert keys[alice["key_id"]] == "active" and keys[bob["key_id"]] == "revoked"
         shown = api("GET", f"/api/credentials/{first_run['mine']['id']}", alice["key"]).json()

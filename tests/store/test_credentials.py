@@ -97,6 +97,22 @@ async def test_update_changes_only_what_is_given(store: Store) -> None:
     assert await store.credentials.update(ADMIN, "cred_missing", CredentialPatch(model="m")) is None
 
 
+async def test_token_limit_is_stored_changed_and_cleared(store: Store) -> None:
+    ada = await store.users.create("ada@example.com")
+    limited = await _add(store, ada.id, "limited", rate_limit_rpm=30, rate_limit_tpm=40_000)
+    free = await _add(store, ada.id, "free")
+    read = await store.credentials.get(ADMIN, limited)
+    assert read is not None and (read.rate_limit_rpm, read.rate_limit_tpm) == (30, 40_000)
+    unlimited = await store.credentials.get(ADMIN, free)
+    assert unlimited is not None and unlimited.rate_limit_tpm is None
+    changed = await store.credentials.update(As("member", ada.id), limited, CredentialPatch(rate_limit_tpm=900))
+    assert changed is not None and (changed.rate_limit_rpm, changed.rate_limit_tpm) == (30, 900)
+    loaded = {s.credential.id: s.credential.rate_limit_tpm for s in await store.credentials.load_all()}
+    assert loaded == {limited: 900, free: None}
+    cleared = await store.credentials.update(ADMIN, limited, CredentialPatch(rate_limit_tpm=None))
+    assert cleared is not None and (cleared.rate_limit_rpm, cleared.rate_limit_tpm) == (30, None)
+
+
 async def test_one_default_per_owner(store: Store) -> None:
     a = await store.users.create("a@example.com")
     b = await store.users.create("b@example.com")

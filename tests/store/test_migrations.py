@@ -10,11 +10,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select
 
-from byway.store import Store, create_engine, current, head, upgrade
+from byway.store import ADMIN, Store, create_engine, current, head, upgrade
 from byway.store.schema import metadata, users
 from tests.store.databases import FAST_PASSWORDS
 
-TABLES = {"users", "gateway_keys", "credentials", "preferences", "audit_log", "vault_keys"}
+TABLES = {"users", "gateway_keys", "credentials", "preferences", "audit_log", "vault_keys", "usage_records",
+          "budget_alerts"}
 
 
 async def _tables(url: str) -> set[str]:
@@ -32,7 +33,7 @@ async def test_upgrade_builds_every_table_on_an_empty_database(blank_url: str) -
     assert await _tables(blank_url) == TABLES | {"alembic_version"}
     engine = create_engine(blank_url)
     try:
-        assert await current(engine) == head() == "0001"
+        assert await current(engine) == head() == "0002"
     finally:
         await engine.dispose()
 
@@ -78,3 +79,46 @@ async def test_processes_starting_together_migrate_once(blank_url: str) -> None:
     results = [(await w.wait(), (await w.stderr.read()).decode()) for w in workers]  # type: ignore[union-attr]
     assert results == [(0, "")] * 2
     assert await _tables(blank_url) == TABLES | {"alembic_version"}
+
+
+async def _columns(url: str, table: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as db:
+            return {c["name"] for c in await db.run_sync(lambda sync: inspect(sync).get_columns(table))}
+    finally:
+        await engine.dispose()
+
+
+async def test_0002_downgrades_to_0001_keeping_users_and_their_credentials(blank_url: str) -> None:
+    """Going back drops what 0002 added (the limit columns too) and nothing else: no row is lost."""
+    from alembic import command
+
+    from byway.store.credentials import NewCredential, SealedSecret
+    from byway.store.migrate import alembic_config
+
+    await upgrade(blank_url)
+    assert {"rpm_limit", "tpm_limit"} <= await _columns(blank_url, "users")
+    assert "rate_limit_tpm" in await _columns(blank_url, "credentials")
+    async with Store.open(blank_url, FAST_PASSWORDS) as store:
+        ada = await store.users.create("ada@example.com", rpm_limit=60, tpm_limit=1000)
+        await store.credentials.insert("cred_" + "0" * 32, NewCredential(provider_type="openai", name="oa",
+                                                                         user_id=ada.id, rate_limit_tpm=500),
+                                       "sk-…abcd", SealedSecret(b"x" * 32, b"n" * 12, 1))
+    engine = create_engine(blank_url)
+    try:
+        async with engine.connect() as db:
+            await db.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0001"))
+            await db.commit()
+        assert await current(engine) == "0001"
+    finally:
+        await engine.dispose()
+    assert await _tables(blank_url) == TABLES - {"usage_records", "budget_alerts"} | {"alembic_version"}
+    assert not {"rpm_limit", "tpm_limit"} & await _columns(blank_url, "users")
+    assert "rate_limit_tpm" not in await _columns(blank_url, "credentials")
+    await upgrade(blank_url)
+    async with Store.open(blank_url, FAST_PASSWORDS) as store:
+        again = await store.users.get(ADMIN, ada.id)
+        kept = await store.credentials.list(ADMIN)
+    assert again is not None and (again.email, again.rpm_limit, again.tpm_limit) == ("ada@example.com", None, None)
+    assert [(c.name, c.user_id, c.rate_limit_tpm) for c in kept] == [("oa", ada.id, None)]

@@ -69,6 +69,35 @@ async def test_admin_updates_role_budget_and_active_flag(store: Store) -> None:
     assert await store.users.update(ADMIN, "usr_missing", UserPatch(is_active=True)) is None
 
 
+async def test_rate_limits_are_stored_changed_and_cleared(store: Store) -> None:
+    ada = await store.users.create("ada@example.com", rpm_limit=60, tpm_limit=250_000)
+    assert (ada.rpm_limit, ada.tpm_limit) == (60, 250_000)
+    read = await store.users.get(ADMIN, ada.id)
+    assert read == ada
+    bob = await store.users.create("bob@example.com")
+    assert (bob.rpm_limit, bob.tpm_limit) == (None, None)
+    assert await store.users.by_email("bob@example.com") == bob
+    changed = await store.users.update(ADMIN, ada.id, UserPatch(rpm_limit=5))
+    assert changed is not None and (changed.rpm_limit, changed.tpm_limit) == (5, 250_000)
+    cleared = await store.users.update(ADMIN, ada.id, UserPatch(tpm_limit=None))
+    assert cleared is not None and (cleared.rpm_limit, cleared.tpm_limit) == (5, None)
+    assert [(u.email, u.rpm_limit, u.tpm_limit) for u in await store.users.load_all()] == [
+        ("ada@example.com", 5, None), ("bob@example.com", None, None)]
+    await store.users.set_password(ADMIN, bob.id, "correct horse")
+    await store.users.update(ADMIN, bob.id, UserPatch(rpm_limit=7, tpm_limit=700))
+    signed_in = await store.users.authenticate("bob@example.com", "correct horse")
+    assert signed_in is not None and (signed_in.rpm_limit, signed_in.tpm_limit) == (7, 700)
+
+
+async def test_members_cannot_change_their_own_rate_limits(store: Store) -> None:
+    ada = await store.users.create("ada@example.com", rpm_limit=10)
+    for patch in (UserPatch(rpm_limit=1000), UserPatch(rpm_limit=None), UserPatch(tpm_limit=1)):
+        with pytest.raises(ForbiddenError, match="limits"):
+            await store.users.update(As("member", ada.id), ada.id, patch)
+    after = await store.users.get(ADMIN, ada.id)
+    assert after is not None and (after.rpm_limit, after.tpm_limit) == (10, None)
+
+
 async def test_members_see_and_change_only_themselves(store: Store) -> None:
     a = await store.users.create("a@example.com")
     b = await store.users.create("b@example.com")

@@ -15,7 +15,7 @@ from byway.core import ByWayError, NotFoundError, PermissionDeniedError
 from byway.core.principal import Principal
 from byway.server.asgi import JSON, Receive, Scope, Send, answer, read_body
 from byway.server.context import Gateway, RequestContext
-from byway.server.management.http import Call
+from byway.server.management.http import Call, Streamed
 from byway.server.management.routes import ROUTES, match
 
 API_PREFIX = "/api/"
@@ -50,6 +50,9 @@ async def handle_api(gateway: Gateway, ctx: RequestContext, scope: Scope, path: 
     body = await read_body(receive) if method in ("POST", "PUT", "PATCH") else b""
     reply = await route.handler(Call(gateway, accounts, principal, params, scope.get("query_string", b""), body))
     headers = [(b"x-byway-request-id", ctx.request_id.encode())]
+    if isinstance(reply.payload, Streamed):
+        await reply.payload.send(send, reply.status, headers)
+        return
     if reply.status == 204:
         await answer(send, 204, b"", headers)
         return

@@ -4,6 +4,7 @@ decode into typed documents, and a document that does not fit answers 422 naming
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
@@ -13,6 +14,7 @@ from byway.accounts import Accounts
 from byway.accounts.errors import Unprocessable
 from byway.core import InvalidRequestError
 from byway.core.principal import Principal
+from byway.server.asgi import Headers, Send
 from byway.server.context import Gateway
 
 T = TypeVar("T")
@@ -24,7 +26,30 @@ _PATTERN = re.compile(r"Expected `str` matching regex .*")
 
 class Reply(msgspec.Struct, frozen=True):
     status: int
-    payload: Any = None  # encoded as JSON; None with 204 is an empty body
+    payload: Any = None  # encoded as JSON; None with 204 is an empty body; a ``Streamed`` is sent as it comes
+
+
+class Streamed:
+    """A body sent piece by piece as ``chunks`` makes it (a CSV export), not one JSON document.
+
+    Nothing is sent before the handler returns, so its errors still answer in the JSON error shape; once
+    the first piece is out the status is fixed, and a failure only cuts the body short."""
+
+    __slots__ = ("chunks", "content_type", "headers")
+
+    def __init__(self, chunks: AsyncIterator[bytes], content_type: str, headers: dict[str, str] | None = None) -> None:
+        self.chunks = chunks
+        self.content_type = content_type
+        self.headers = headers or {}
+
+    async def send(self, send: Send, status: int, headers: Headers) -> None:
+        headers = [*headers, (b"content-type", self.content_type.encode()),
+                   *((k.encode(), v.encode()) for k, v in self.headers.items())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        async for chunk in self.chunks:
+            if chunk:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
 
 
 class Call:

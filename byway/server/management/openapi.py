@@ -27,8 +27,14 @@ def _build(routes: tuple[Any, ...]) -> dict[str, Any]:
     schemas, components = msgspec.json.schema_components(list(dict.fromkeys(types)), ref_template=_REF)
     refs = dict(zip(dict.fromkeys(types), schemas, strict=True))
     paths: dict[str, dict[str, Any]] = {}
+    seen: set[str] = set()
     for route in routes:
-        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, refs)
+        operation = _operation(route, refs)
+        if operation["operationId"] in seen:  # one handler behind several paths: name each by its parameters
+            named = [segment[1:-1] for segment in route.segments if segment.startswith("{")]
+            operation["operationId"] += "_by_" + "_".join(named) if named else "_" + route.segments[-1]
+        seen.add(operation["operationId"])
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {"title": "Byway management API", "version": "1",

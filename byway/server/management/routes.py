@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 
 from byway.accounts import inputs, shapes
-from byway.server.management import catalog, credentials, keys, monitoring, preferences, schemas, users
+from byway.server.management import catalog, credentials, keys, monitoring, preferences, schemas, usage, users
 from byway.server.management.http import Call, Reply
 
 Handler = Callable[[Call], Awaitable[Reply]]
@@ -38,6 +38,11 @@ async def _openapi(call: Call) -> Reply:
 
     return Reply(200, document(ROUTES))
 
+
+_LOG_QUERY = (("provider", "a provider (or credential) name"), ("model", "a model name"),
+              ("status", "a status code, error or success"), ("user_id", "admins: one user's"),
+              ("key_id", "one gateway key's"), ("from", "YYYY-MM-DD (UTC)"), ("to", "YYYY-MM-DD, counted"),
+              ("limit", "at most 1000 (default 100)"), ("offset", "records to skip"))
 
 ROUTES: tuple[Route, ...] = (
     Route(method="GET", path="/api/openapi.json", handler=_openapi, summary="This API's OpenAPI 3.1 document",
@@ -94,6 +99,44 @@ ROUTES: tuple[Route, ...] = (
     Route(method="GET", path="/api/providers/health", handler=monitoring.provider_health, tag="monitoring",
           summary="Every provider connection's health: verdict with reason, latency p50/p95, error rate, circuit",
           answer=monitoring.HealthList, admin=True, query=(("check", "true: check every configured provider now"),)),
+    Route(method="GET", path="/api/providers/status", handler=monitoring.provider_status, tag="monitoring",
+          summary="Each provider connection: type, enabled, models, health verdict, circuit, requests, error rate",
+          answer=schemas.ProviderStatusList, admin=True),
+    Route(method="GET", path="/api/providers/metrics", handler=monitoring.provider_metrics, tag="monitoring",
+          summary="Every provider's statistics since start or the last reset, with totals",
+          answer=schemas.ProviderMetricsList, admin=True),
+    Route(method="GET", path="/api/providers/metrics/{provider}", handler=monitoring.one_provider_metrics,
+          tag="monitoring", summary="One provider's statistics (a config name, or credential:ID)",
+          answer=monitoring.ProviderMetrics, admin=True),
+    Route(method="POST", path="/api/providers/metrics/reset", handler=monitoring.reset_metrics, tag="monitoring",
+          summary="Start the provider statistics afresh", status=204, admin=True),
+    Route(method="GET", path="/api/providers/costs", handler=monitoring.provider_costs, tag="monitoring",
+          summary="A month's cost per provider and model (from the usage records), and since start",
+          answer=schemas.ProviderCostsOut, admin=True, query=(("period", "YYYY-MM (UTC); default: this month"),)),
+    Route(method="GET", path="/api/usage/summary", handler=usage.usage_summary, tag="usage",
+          summary="A month's spend, budget, remaining and utilization, in all and per provider",
+          answer=schemas.UsageSummaryOut, query=(("period", "YYYY-MM (UTC); default: this month"),)),
+    Route(method="GET", path="/api/usage", handler=usage.usage_grouped, tag="usage",
+          summary="Requests, tokens, cost and errors per day, provider, model, key or user",
+          answer=schemas.UsageGroupList, query=(("group_by", "day (default), provider, model, key or user"),
+                                               ("from", "YYYY-MM-DD (UTC); default: this month's first day"),
+                                               ("to", "YYYY-MM-DD, counted; default: this month's last day"))),
+    Route(method="GET", path="/api/usage/export", handler=usage.usage_export, tag="usage",
+          summary="The usage records as CSV (text/csv, one row per record, streamed)",
+          query=(("format", "csv"), ("from", "YYYY-MM-DD (UTC); default: this month's first day"),
+                 ("to", "YYYY-MM-DD, counted; default: this month's last day"))),
+    Route(method="GET", path="/api/logs", handler=usage.request_logs, tag="usage",
+          summary="The caller's usage records (admins: everyone's), newest first", answer=schemas.UsageLogList,
+          query=_LOG_QUERY),
+    Route(method="GET", path="/api/providers/logs", handler=usage.provider_logs, tag="monitoring",
+          summary="Every user's usage records, newest first", answer=schemas.UsageLogList, admin=True,
+          query=_LOG_QUERY),
+    Route(method="GET", path="/api/providers/logs/{provider}", handler=usage.provider_logs, tag="monitoring",
+          summary="One provider's usage records (every user's), newest first", answer=schemas.UsageLogList,
+          admin=True, query=_LOG_QUERY[1:]),
+    Route(method="GET", path="/api/alerts", handler=usage.list_alerts, tag="usage",
+          summary="Budget alerts (a member: their own), newest first", answer=schemas.AlertList,
+          query=(("period", "YYYY-MM (UTC): only this month's"),)),
 )
 
 

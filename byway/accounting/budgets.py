@@ -1,0 +1,147 @@
+"""Monthly budgets (UTC calendar months): reserve the worst case before a call, settle to the real cost
+after it, so concurrent requests cannot spend past a budget between them.
+
+A reservation is taken against every budget that applies to a request at once, or against none: a
+request is admitted when, for each budget, what is spent plus what is reserved plus this request's worst
+case stays within it. Nothing here awaits, so in one process that check and the booking are one step.
+When a settlement carries spend across the owner's alert threshold, ``on_alert`` hears it once per budget
+and month.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import msgspec
+
+_ZERO = Decimal(0)
+
+
+class BudgetClaim(msgspec.Struct, frozen=True):
+    scope: str
+    budget: Decimal
+    alert_percent: int = 80
+    owner: str | None = None
+
+
+class Alert(msgspec.Struct, frozen=True, kw_only=True):
+    scope: str
+    period: str  # YYYY-MM, UTC
+    user_id: str | None
+    percent: int
+    spent: Decimal
+    budget: Decimal
+    at: float  # unix seconds
+
+
+class BudgetState(msgspec.Struct, frozen=True, kw_only=True):
+    scope: str
+    period: str
+    budget: Decimal
+    spent: Decimal
+    reserved: Decimal
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.budget - self.spent - self.reserved
+
+
+class Reservation:
+    """What one request holds against its budgets until it settles (or is released)."""
+
+    __slots__ = ("amount", "claims", "open", "period")
+
+    def __init__(self, claims: Sequence[BudgetClaim], amount: Decimal, period: str) -> None:
+        self.claims = claims
+        self.amount = amount
+        self.period = period
+        self.open = True
+
+
+def period_of(at: float) -> tuple[str, float]:
+    """The UTC month ``at`` falls in, as YYYY-MM, and when that month ends (unix seconds)."""
+    moment = datetime.fromtimestamp(at, UTC)
+    following = datetime(moment.year + moment.month // 12, moment.month % 12 + 1, 1, tzinfo=UTC)
+    return f"{moment.year:04d}-{moment.month:02d}", following.timestamp()
+
+
+def month_start(period: str) -> datetime:
+    year, month = period.split("-")
+    return datetime(int(year), int(month), 1, tzinfo=UTC)
+
+
+class Budgets:
+    """The spend and reservations of the current month, per scope, in this process (loaded from the
+    usage records at start)."""
+
+    def __init__(self, on_alert: Callable[[Alert], None] | None = None) -> None:
+        self.on_alert = on_alert
+        self._spent: dict[str, Decimal] = {}
+        self._reserved: dict[str, Decimal] = {}
+        self._budgets: dict[str, Decimal] = {}  # the budget each scope was last seen with
+        self._alerted: set[str] = set()
+        self.period, self._period_end = period_of(time.time())
+
+    def _roll(self, now: float) -> None:
+        if now >= self._period_end:
+            self.period, self._period_end = period_of(now)
+            self._spent = {}
+            self._alerted = set()
+
+    def load(self, spent: dict[str, Decimal], alerted: set[str], period: str) -> None:
+        """Start from what the usage records say was spent this month, and the alerts already raised."""
+        self._roll(time.time())
+        if period == self.period:
+            for scope, amount in spent.items():
+                self._spent[scope] = self._spent.get(scope, _ZERO) + amount
+            self._alerted |= alerted
+
+    def reserve(self, claims: Sequence[BudgetClaim], amount: Decimal) -> Reservation | BudgetClaim:
+        """Reserve ``amount`` against every claim, or refuse: then the claim whose budget is in the way."""
+        self._roll(time.time())
+        spent = self._spent
+        reserved = self._reserved
+        for claim in claims:
+            held = spent.get(claim.scope, _ZERO) + reserved.get(claim.scope, _ZERO)
+            if held >= claim.budget or held + amount > claim.budget:
+                return claim
+        for claim in claims:
+            reserved[claim.scope] = reserved.get(claim.scope, _ZERO) + amount
+            self._budgets[claim.scope] = claim.budget
+        return Reservation(claims, amount, self.period)
+
+    def settle(self, reservation: Reservation, cost: Decimal | None) -> None:
+        """Replace the reservation with what the request really cost (None: unknown, nothing is booked)."""
+        if not reservation.open:
+            return
+        reservation.open = False
+        now = time.time()
+        self._roll(now)
+        for claim in reservation.claims:
+            scope = claim.scope
+            self._reserved[scope] = self._reserved.get(scope, _ZERO) - reservation.amount
+            if not cost:
+                continue
+            before = self._spent.get(scope, _ZERO)
+            after = self._spent[scope] = before + cost
+            threshold = claim.budget * claim.alert_percent / 100
+            if before < threshold <= after and scope not in self._alerted:
+                self._alerted.add(scope)
+                if self.on_alert is not None:
+                    self.on_alert(Alert(scope=scope, period=self.period, user_id=claim.owner,
+                                        percent=claim.alert_percent, spent=after, budget=claim.budget, at=now))
+
+    def release(self, reservation: Reservation) -> None:
+        self.settle(reservation, None)
+
+    def spent(self, scope: str) -> Decimal:
+        self._roll(time.time())
+        return self._spent.get(scope, _ZERO)
+
+    def snapshot(self) -> list[BudgetState]:
+        self._roll(time.time())
+        return [BudgetState(scope=scope, period=self.period, budget=budget, spent=self._spent.get(scope, _ZERO),
+                            reserved=self._reserved.get(scope, _ZERO)) for scope, budget in self._budgets.items()]

@@ -1,0 +1,66 @@
+"""Usage records: written in batches by the ledger's writer (a replayed record is inserted once, by its
+request id), and the month's spend per budget scope read back at start."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from byway.core.usage_record import UsageRecord
+from byway.store._sql import Repo
+from byway.store.schema import usage_records
+from byway.store.types import to_money
+
+
+def row(record: UsageRecord) -> dict[str, Any]:
+    """``record`` as a ``usage_records`` row."""
+    values = msgspec.structs.asdict(record)
+    del values["overhead_ms"]
+    values["created_at"] = datetime.fromtimestamp(record.created_at, UTC)
+    values["attempts"] = [msgspec.structs.asdict(a) for a in record.attempts]
+    values["cost"] = None if record.cost is None else to_money(record.cost)
+    return values
+
+
+class UsageRepo(Repo):
+    async def insert(self, batch: Sequence[UsageRecord]) -> None:
+        """Store ``batch`` in one transaction; records already stored (same request id) are left as they are."""
+        if not batch:
+            return
+        dialect = self.engine.dialect.name
+        builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = builder(usage_records).on_conflict_do_nothing(index_elements=["request_id"])
+        async with self._write() as db:
+            await db.execute(statement, [row(r) for r in batch])
+
+    async def spent(self, since: datetime) -> dict[str, Decimal]:
+        """What was spent since ``since``, per budget scope (``user:ID``, ``key:ID``, ``credential:ID``,
+        ``provider:NAME`` for the config's providers)."""
+        t = usage_records.c
+        recent = t.created_at >= since
+        totals: dict[str, Decimal] = {}
+        queries = (
+            ("user:", select(t.user_id, func.sum(t.cost)).where(recent, t.user_id.is_not(None)).group_by(t.user_id)),
+            ("key:", select(t.key_id, func.sum(t.cost)).where(recent, t.key_id.is_not(None)).group_by(t.key_id)),
+            ("credential:", select(t.credential, func.sum(t.cost)).where(recent, t.credential.is_not(None))
+             .group_by(t.credential)),
+            ("provider:", select(t.provider, func.sum(t.cost)).where(recent, t.credential.is_(None))
+             .group_by(t.provider)),
+        )
+        async with self.engine.connect() as db:
+            for prefix, query in queries:
+                for name, total in await db.execute(query):
+                    if total is not None:
+                        totals[prefix + name] = total  # Money's result type: an exact Decimal on both databases
+        return totals
+
+    async def count(self) -> int:
+        async with self.engine.connect() as db:
+            return int((await db.execute(select(func.count()).select_from(usage_records))).scalar_one())
+

@@ -1,0 +1,134 @@
+"""The usage ledger: journal on the request path, batches into the database behind it, replay at start."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from byway.accounting.journal import Journal
+from byway.accounting.ledger import Ledger, claim_journal, orphaned_journals, release
+from byway.core.usage_record import UsageRecord
+from byway.store import Store, upgrade
+
+
+def _record(n: int) -> UsageRecord:
+    return UsageRecord(request_id=f"req_{n:06d}", created_at=1_700_000_000.0 + n, user_id="u", key_id="k",
+                       credential=None, provider="oa", model="gpt-4o-mini", endpoint="chat.completions",
+                       stream=False, tokens_in=10, tokens_out=n, cost=Decimal(n) / 1000)
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.stored: list[UsageRecord] = []
+        self.fail = 0
+
+    async def __call__(self, batch: list[UsageRecord]) -> None:
+        await asyncio.sleep(0)
+        if self.fail:
+            self.fail -= 1
+            raise ConnectionError("database away")
+        self.stored.extend(batch)
+
+
+async def test_flush_stores_in_order_feeds_listeners_and_moves_the_checkpoint(tmp_path: Path) -> None:
+    sink = Sink()
+    seen: list[Sequence[UsageRecord]] = []
+    ledger = Ledger(Journal(tmp_path), sink, interval=60)
+    ledger.listeners.append(seen.append)
+    await ledger.start()
+    for n in range(5):
+        ledger.record(_record(n))
+    await ledger.flush()
+    assert [r.request_id for r in sink.stored] == [f"req_{n:06d}" for n in range(5)]
+    assert [len(b) for b in seen] == [5]
+    assert list(Journal(tmp_path).pending()) == []  # nothing left to replay
+    await ledger.close()
+
+
+async def test_a_failed_write_is_retried_in_order(tmp_path: Path) -> None:
+    sink = Sink()
+    ledger = Ledger(Journal(tmp_path), sink, interval=60)
+    await ledger.start()
+    ledger.record(_record(1))
+    sink.fail = 1
+    with pytest.raises(ConnectionError):
+        await ledger.flush()
+    ledger.record(_record(2))
+    await ledger.flush()
+    assert [r.tokens_out for r in sink.stored] == [1, 2]
+    await ledger.close()
+
+
+async def test_the_background_writer_stores_without_being_asked(tmp_path: Path) -> None:
+    sink = Sink()
+    ledger = Ledger(Journal(tmp_path), sink, interval=0.05)
+    await ledger.start()
+    ledger.record(_record(7))
+    for _ in range(100):
+        if sink.stored:
+            break
+        await asyncio.sleep(0.02)
+    assert [r.tokens_out for r in sink.stored] == [7]
+    await ledger.close()
+
+
+async def test_what_a_dead_process_journaled_is_replayed_once_into_the_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    await upgrade(url)
+    store = Store.open(url)
+    try:
+        first = Ledger(Journal(tmp_path / "j"), store.usage.insert, interval=60)
+        await first.start()
+        for n in range(3):
+            first.record(_record(n))
+        await first.flush()
+        for n in range(3, 8):
+            first.record(_record(n))  # journaled, never stored: the process "dies" here
+        first.journal.close()
+        # a crash between storing a batch and moving the checkpoint: the replay meets stored records again
+        (tmp_path / "j" / "checkpoint").unlink()
+        second = Ledger(Journal(tmp_path / "j"), store.usage.insert, interval=60)
+        await second.start()
+        assert await store.usage.count() == 8
+        spent = await store.usage.spent(datetime(2000, 1, 1, tzinfo=UTC))
+        assert spent["key:k"] == sum((Decimal(n) / 1000 for n in range(8)), Decimal(0))
+        await second.close()
+    finally:
+        await store.close()
+
+
+async def test_overflow_drops_the_buffer_and_catches_up_from_the_journal(tmp_path: Path) -> None:
+    sink = Sink()
+    ledger = Ledger(Journal(tmp_path), sink, interval=60, batch_size=4, max_buffered=8)
+    await ledger.start()
+    sink.fail = 1
+    for n in range(4):
+        ledger.record(_record(n))
+    with pytest.raises(ConnectionError):
+        await ledger.flush()
+    for n in range(4, 20):  # the database is away and the buffer fills: the journal has them all
+        ledger.record(_record(n))
+    await ledger.flush()
+    ledger.record(_record(20))  # buffering again once caught up
+    await ledger.flush()
+    assert [r.tokens_out for r in sink.stored] == list(range(21))
+    await ledger.close()
+
+
+def test_each_process_claims_its_own_journal_and_finds_the_orphans(tmp_path: Path) -> None:
+    mine = claim_journal(tmp_path)
+    other = claim_journal(tmp_path)
+    assert mine.directory != other.directory
+    (tmp_path / "7").mkdir()
+    orphans = orphaned_journals(tmp_path)
+    assert [j.directory.name for j, _ in orphans] == ["7"]  # the two held ones are not orphans
+    for journal, lock in orphans:
+        journal.close()
+        release(lock)
+    mine.close()
+    other.close()
