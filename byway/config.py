@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 import yaml
@@ -46,6 +46,8 @@ class GatewayConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     image_max_bytes: int = 20 * 1024 * 1024
     image_fetch_timeout: float = 10.0
     alert_webhook_url: str | None = None  # budget alerts are POSTed here as JSON (see byway.server.alerts)
+    # what a budget reserves for the answer of a request that sets no max_tokens
+    default_max_output_tokens: Annotated[int, msgspec.Meta(ge=1)] = 4096
 
 
 def _resolve_env(value: Any, path: str) -> Any:

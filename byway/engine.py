@@ -60,8 +60,10 @@ class Engine:
     def from_config(cls, config: GatewayConfig, transport: Transport | None = None) -> Engine:
         images = ImageFetcher(max_bytes=config.image_max_bytes, timeout=config.image_fetch_timeout,
                               allow_private=config.allow_private_image_urls)
-        return cls(config.providers, config.routes, transport=transport, images=images, retry=config.retry,
-                   breakers=config.circuit_breaker, health_check_interval=config.health_check_interval)
+        engine = cls(config.providers, config.routes, transport=transport, images=images, retry=config.retry,
+                     breakers=config.circuit_breaker, health_check_interval=config.health_check_interval)
+        engine.gate.default_max_output_tokens = config.default_max_output_tokens
+        return engine
 
     def warm(self) -> None:
         """Load what the first request would otherwise wait for: each provider's adapter and the

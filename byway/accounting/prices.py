@@ -3,9 +3,10 @@
 Looking a model up in genai-prices and running its generic calculator costs
 hundreds of microseconds, so the looked-up price is cached per (provider,
 model) and flat per-token prices are applied here with ``Decimal`` arithmetic,
-exactly as the catalogue would. Prices the four flat rates cannot state --
-tiers by prompt size, a fee per request, a price of its own for reasoning
-tokens -- go through the catalogue's own calculator.
+exactly as the catalogue would; so are tiered prices (the tier the prompt
+size falls in, for every token of the call, as the catalogue's tiers work).
+Prices the flat rates cannot state -- a fee per request, a price of its own
+for reasoning tokens -- go through the catalogue's own calculator.
 
 A cached price is kept until the catalogue's next price change for that model
 (a dated price starting, DeepSeek's off-peak hours beginning or ending), and an
@@ -52,16 +53,19 @@ _CATALOGUE_IDS: dict[ProviderType, str | None] = {
 
 # The catalogue's price keys the flat rates apply exactly. Other keys price usage Byway never reports
 # (audio, images, web searches, 1-hour cache writes), which the catalogue counts as zero too -- except these:
-_FLAT_KEYS = frozenset({"input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok"})
+_TIER_KEYS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok")
+_FLAT_KEYS = frozenset(_TIER_KEYS)
 _CALCULATOR_KEYS = frozenset({"output_reasoning_mtok", "requests_kcount"})
 
 
 class Rates(msgspec.Struct, frozen=True):
     """USD per 1M tokens.
 
-    ``catalogue`` is the catalogue's own price when only its calculator can apply it exactly (tiers, a fee per
-    request, a reasoning price); ``input`` and ``output`` then hold the highest price any tier reaches -- an
-    upper bound, for estimates and comparisons, while ``apply_rates`` charges the tier the usage falls in.
+    ``catalogue`` is the catalogue's own price when the four rates alone don't say it: tiers by prompt size
+    (``tiers``: the input, output, cache read and cache write prices, each flat or tiered), or a fee per
+    request or a reasoning price (the catalogue's calculator applies those). The four rates then hold the
+    highest price any tier reaches -- an upper bound, for estimates and comparisons -- while ``apply_rates``
+    charges the tier the usage falls in.
     """
 
     input: Decimal
@@ -69,6 +73,7 @@ class Rates(msgspec.Struct, frozen=True):
     cached_input: Decimal | None = None
     cache_write: Decimal | None = None
     catalogue: CataloguePrice | None = None
+    tiers: tuple[Decimal | TieredPrices | None, ...] | None = None  # only tiers: applied here, no calculator
 
 
 class _Cached(msgspec.Struct, frozen=True):
@@ -110,7 +115,9 @@ class PriceBook:
 
 def apply_rates(rates: Rates, usage: Usage) -> Decimal:
     if rates.catalogue is not None:
-        return rates.catalogue.calc_price(catalogue_usage(usage))["total_price"]
+        if rates.tiers is None:
+            return rates.catalogue.calc_price(catalogue_usage(usage))["total_price"]
+        rates = _tier_for(rates.tiers, max(usage.input_tokens, usage.cached_tokens + usage.cache_write_tokens))
     cached = usage.cached_tokens
     written = usage.cache_write_tokens
     fresh = max(usage.input_tokens - cached - written, 0)
@@ -151,12 +158,30 @@ def _rates_of(price: CataloguePrice) -> Rates | None:
     if values and tokens == (None, None):
         return None  # priced only in units Byway does not meter (audio hours, characters, pages)
     flat = {k: v for k, v in values.items() if k in _FLAT_KEYS}
-    if any(isinstance(v, TieredPrices) for v in flat.values()) or _CALCULATOR_KEYS & values.keys():
+    tiered = any(isinstance(v, TieredPrices) for v in flat.values())
+    calculator = bool(_CALCULATOR_KEYS & values.keys())
+    if tiered or calculator:
         return Rates(input=_ceiling(flat.get("input_mtok")), output=_ceiling(flat.get("output_mtok")),
                      cached_input=_ceiling_or_none(flat.get("cache_read_mtok")),
-                     cache_write=_ceiling_or_none(flat.get("cache_write_mtok")), catalogue=price)
+                     cache_write=_ceiling_or_none(flat.get("cache_write_mtok")), catalogue=price,
+                     tiers=None if calculator else tuple(flat.get(k) for k in _TIER_KEYS))
     return Rates(input=flat.get("input_mtok") or Decimal(0), output=flat.get("output_mtok") or Decimal(0),
                  cached_input=flat.get("cache_read_mtok"), cache_write=flat.get("cache_write_mtok"))
+
+
+def _tier_for(tiers: tuple[Decimal | TieredPrices | None, ...], prompt_tokens: int) -> Rates:
+    """The flat rates of the tier a prompt of ``prompt_tokens`` falls in: the last tier whose start it exceeds."""
+    def pick(value: Decimal | TieredPrices | None) -> Decimal | None:
+        if not isinstance(value, TieredPrices):
+            return value
+        for tier in reversed(value.tiers):
+            if prompt_tokens > tier.start:
+                return tier.price
+        return value.base
+
+    input_price, output_price, cache_read, cache_write = (pick(v) for v in tiers)
+    return Rates(input=input_price or Decimal(0), output=output_price or Decimal(0), cached_input=cache_read,
+                 cache_write=cache_write)
 
 
 def _ceiling(value: Decimal | TieredPrices | None) -> Decimal:

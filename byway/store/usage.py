@@ -60,6 +60,16 @@ class UsageRepo(Repo):
                         totals[prefix + name] = total  # Money's result type: an exact Decimal on both databases
         return totals
 
+    async def spent_by_credential(self, since: datetime, credential_ids: Sequence[str]) -> dict[str, Decimal]:
+        """What each of ``credential_ids`` spent since ``since`` (credentials that spent nothing are absent)."""
+        if not credential_ids:
+            return {}
+        t = usage_records.c
+        query = (select(t.credential, func.sum(t.cost))
+                 .where(t.created_at >= since, t.credential.in_(list(credential_ids))).group_by(t.credential))
+        async with self.engine.connect() as db:
+            return {name: total for name, total in await db.execute(query) if total is not None}
+
     async def count(self) -> int:
         async with self.engine.connect() as db:
             return int((await db.execute(select(func.count()).select_from(usage_records))).scalar_one())

@@ -185,3 +185,26 @@ def test_inconsistent_counts_are_priced_not_refused() -> None:
     assert flat == (Decimal(150) * Decimal("0.075") + Decimal(10) * Decimal("0.6")) / MILLION
     tiered = book.cost(ProviderConfig(provider_type=ProviderType.GEMINI), "gemini-2.5-pro", odd)
     assert tiered == (Decimal(150) * Decimal("0.125") + Decimal(10) * 10) / MILLION
+
+
+def test_tiers_applied_without_the_calculator_match_it_at_and_around_every_threshold() -> None:
+    """Tiered prices are applied by the price book itself (the catalogue's calculator is ten times slower); at,
+    just below and just above each threshold, with cache reads and writes and reasoning, the two agree."""
+    cases = [(ProviderType.GEMINI, "gemini-2.5-pro", "google", 200_000),
+             (ProviderType.ANTHROPIC, "claude-sonnet-4-5", "anthropic", 200_000),
+             (ProviderType.OPENAI, "gpt-5.4", "openai", 272_000),
+             (ProviderType.XAI, "grok-4.20", "x-ai", 199_999)]
+    book = PriceBook()
+    for provider_type, model, provider_id, threshold in cases:
+        provider = ProviderConfig(provider_type=provider_type)
+        rates = book.rates(provider, model)
+        assert rates is not None and rates.tiers is not None
+        costs: dict[int, Decimal | None] = {}
+        for prompt in (1_000, threshold - 1, threshold, threshold + 1, threshold * 3):
+            usage = Usage(input_tokens=prompt, output_tokens=3_333, cached_tokens=prompt // 2,
+                          cache_write_tokens=prompt // 5 if provider_type is ProviderType.ANTHROPIC else 0,
+                          reasoning_tokens=1_111)
+            costs[prompt] = book.cost(provider, model, usage)
+            assert costs[prompt] == catalogue(usage, model, provider_id), (model, prompt)
+        below, above = costs[threshold], costs[threshold + 1]
+        assert below is not None and above is not None and above > below * Decimal("1.3")  # one token, next tier

@@ -2,8 +2,9 @@
 the same cost, for every provider family, against the mock providers through the engine.
 
 A stream is metered from its ``UsageReport`` events (what ``Accumulator`` gathers); a family whose stream
-reported less than its whole answer would be billed less streamed. Each exchange is run twice on a fresh
-mock (ids and caches do not carry over): once with ``Engine.complete``, once with ``Engine.events``.
+reported less than its whole answer would be billed less streamed. Each exchange is run with
+``Engine.complete`` and with ``Engine.events``; OpenAI-style families also as the server passes a stream on to
+an OpenAI client (``open_stream`` with ``passthrough``, decoding only what metering needs).
 """
 
 from __future__ import annotations

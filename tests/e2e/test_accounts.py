@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -186,7 +187,9 @@ def test_a_restart_keeps_users_keys_credentials_and_preferences(first_run: dict[
         keys = {k["id"]: k["status"] for k in api("GET", "/api/keys").json()["data"]}
         assert keys[alice["key_id"]] == "active" and keys[bob["key_id"]] == "revoked"
         shown = api("GET", f"/api/credentials/{first_run['mine']['id']}", alice["key"]).json()
-        assert shown == first_run["mine"] | {"is_valid": True}
+        # what alice's requests spent through her credential is read back from the usage records
+        assert Decimal(shown["monthly_spent"]) > 0
+        assert shown == first_run["mine"] | {"is_valid": True, "monthly_spent": shown["monthly_spent"]}
         prefs = api("GET", "/api/me/preferences", alice["key"]).json()
         assert (prefs["default_provider"], prefs["quota_alert_percent"]) == ("mine", 70)
         answer = api.sdk(alice["key"]).chat.completions.create(

@@ -9,13 +9,11 @@ lists ``{"data": [...]}``, deletes 204; errors are ``{"error": {message, type, p
 
 from __future__ import annotations
 
-import msgspec
-
 from byway.core import ByWayError, NotFoundError, PermissionDeniedError
 from byway.core.principal import Principal
 from byway.server.asgi import JSON, Receive, Scope, Send, answer, read_body
 from byway.server.context import Gateway, RequestContext
-from byway.server.management.http import Call, Streamed
+from byway.server.management.http import Call, Streamed, encode
 from byway.server.management.routes import ROUTES, match
 
 API_PREFIX = "/api/"
@@ -57,5 +55,5 @@ async def handle_api(gateway: Gateway, ctx: RequestContext, scope: Scope, path: 
         await answer(send, 204, b"", headers)
         return
     headers.append(JSON)
-    await answer(send, reply.status, msgspec.json.encode(reply.payload), headers)
+    await answer(send, reply.status, encode(reply.payload), headers)
 

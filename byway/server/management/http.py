@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
@@ -22,6 +23,23 @@ _AT = re.compile(r" - at `\$\.?([^`]*)`$")
 _UNKNOWN = re.compile(r"unknown field `([^`]+)`")
 _REQUIRED = re.compile(r"missing required field `([^`]+)`")
 _PATTERN = re.compile(r"Expected `str` matching regex .*")
+
+
+def encode(payload: Any) -> bytes:
+    """``payload`` as the API's JSON. Money (every ``Decimal``) is a string in fixed notation without
+    trailing zeros: msgspec alone writes a Decimal as ``str`` does, which turns 0.00000015 into
+    ``1.5E-7``."""
+    return msgspec.json.encode(_plain(msgspec.to_builtins(payload, builtin_types=(Decimal,))))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 class Reply(msgspec.Struct, frozen=True):

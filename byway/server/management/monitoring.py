@@ -83,7 +83,7 @@ async def provider_metrics(call: Call) -> Reply:
     configured = {p.connection_id: p.name for p in call.gateway.engine.router.providers.values()}
     data = [counted.get(key) or idle(key, name) for key, name in configured.items()]
     data += [m for key, m in counted.items() if key not in configured]
-    return Reply(200, _fixed(ProviderMetricsList(since=stats.since, data=data, totals=stats.totals())))
+    return Reply(200, ProviderMetricsList(since=stats.since, data=data, totals=stats.totals()))
 
 
 async def one_provider_metrics(call: Call) -> Reply:
@@ -96,7 +96,7 @@ async def one_provider_metrics(call: Call) -> Reply:
         if name is None:
             raise NotFoundError(f"no provider {key}", code="provider_not_found")
         found = idle(key, name)
-    return Reply(200, _fixed(found))
+    return Reply(200, found)
 
 
 async def reset_metrics(call: Call) -> Reply:
@@ -126,7 +126,7 @@ async def provider_costs(call: Call) -> Reply:
                               requests=sum(p.requests for p in by_provider),
                               unpriced_requests=sum(p.unpriced_requests for p in by_provider),
                               by_provider=by_provider, since_start=since_start)
-    return Reply(200, _fixed(answer))
+    return Reply(200, answer)
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -198,18 +198,3 @@ def _provider_cost(m: ProviderMetrics) -> ProviderCostOut:
                                                 unpriced_requests=x.unpriced_requests, cost=x.cost,
                                                 tokens_in=x.tokens_in, tokens_out=x.tokens_out) for x in m.models])
 
-
-def _fixed(document: msgspec.Struct) -> Any:
-    """``document`` as JSON-ready builtins with every amount in fixed notation without trailing zeros
-    (msgspec writes a Decimal as ``str`` does, which turns 0.00000015 into ``1.5E-7``)."""
-    return _plain(msgspec.to_builtins(document, builtin_types=(Decimal,)))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
