@@ -474,8 +474,9 @@ def usage(by: Annotated[str, typer.Option("--by", help="Group by provider, model
     """A month's usage from the gateway's database as a table: requests, tokens and cost per group."""
     from rich.table import Table
 
+    from byway.core.periods import current_period, month_range
     from byway.store import ADMIN, Store, upgrade
-    from byway.store.usage_reports import GroupUsage, UsageReports, current_period, month_range
+    from byway.store.usage_reports import GroupUsage, UsageReports
 
     if by not in ("provider", "model", "day"):
         raise _fail(f"--by: one of provider, model or day, not {by!r}")

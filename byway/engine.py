@@ -130,13 +130,15 @@ class Engine:
         content decoded); its cost; and the budgets settled."""
         usage = accumulated.usage
         estimated = False
-        if not usage.total_tokens:
+        if not usage.output_tokens:  # no usage at all, or a stream cut before its final count
             answer = accumulated.response()
             # a stream passed on undecoded has no parts here: about one token per content frame
-            output = _answer_tokens(answer) if answer.parts else max(frames - 2, 0)
-            prompt = stream.admission.prompt if isinstance(stream.admission, Pass) else 0
-            usage = Usage(input_tokens=prompt, output_tokens=output)
-            estimated = True
+            output = _answer_tokens(answer) if answer.parts else 0 if usage.input_tokens else max(frames - 2, 0)
+            if output or not usage.input_tokens:
+                prompt = stream.admission.prompt if isinstance(stream.admission, Pass) else 0
+                usage = Usage(input_tokens=usage.input_tokens or prompt, output_tokens=output,
+                              cached_tokens=usage.cached_tokens, cache_write_tokens=usage.cache_write_tokens)
+                estimated = True
         cost = self.prices.cost(stream.target.provider, stream.target.model, usage)
         if stream.admission is not None:
             stream.admission.settle(usage, cost)

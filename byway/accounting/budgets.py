@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import msgspec
+
+from byway.core.periods import period_of
 
 _ZERO = Decimal(0)
 
@@ -59,18 +60,6 @@ class Reservation:
         self.amount = amount
         self.period = period
         self.open = True
-
-
-def period_of(at: float) -> tuple[str, float]:
-    """The UTC month ``at`` falls in, as YYYY-MM, and when that month ends (unix seconds)."""
-    moment = datetime.fromtimestamp(at, UTC)
-    following = datetime(moment.year + moment.month // 12, moment.month % 12 + 1, 1, tzinfo=UTC)
-    return f"{moment.year:04d}-{moment.month:02d}", following.timestamp()
-
-
-def month_start(period: str) -> datetime:
-    year, month = period.split("-")
-    return datetime(int(year), int(month), 1, tzinfo=UTC)
 
 
 class Budgets:

@@ -56,32 +56,6 @@ class ModelMetrics(msgspec.Struct, kw_only=True):
     error_status_codes: dict[str, int]  # failed requests per status code
 
 
-class ProviderMetrics(msgspec.Struct, kw_only=True):
-    provider: str  # the connection key: the config name, or credential:ID
-    name: str  # the name requests used (a credential's own name)
-    requests: int
-    successes: int
-    errors: int
-    error_rate: float
-    tokens_in: int
-    tokens_out: int
-    cached_tokens: int
-    cache_write_tokens: int
-    reasoning_tokens: int
-    cost: Decimal
-    unpriced_requests: int
-    estimated_requests: int  # tokens estimated because the provider reported none
-    streams: int
-    latency_avg_ms: float | None
-    latency_p50_ms: float | None  # over the last WINDOW requests
-    latency_p95_ms: float | None
-    ttft_avg_ms: float | None  # streams and other requests that reported a time to first token
-    status_codes: dict[str, int]
-    last_error: str | None
-    last_error_at: datetime | None
-    models: list[ModelMetrics]
-
-
 class Totals(msgspec.Struct, kw_only=True):
     requests: int
     successes: int
@@ -96,6 +70,21 @@ class Totals(msgspec.Struct, kw_only=True):
     unpriced_requests: int
     estimated_requests: int
     streams: int
+
+
+class ProviderMetrics(Totals, kw_only=True):
+    """One provider's figures: the totals' counts, and latency, status codes, last error and per model."""
+
+    provider: str  # the connection key: the config name, or credential:ID
+    name: str  # the name requests used (a credential's own name)
+    latency_avg_ms: float | None
+    latency_p50_ms: float | None  # over the last WINDOW requests
+    latency_p95_ms: float | None
+    ttft_avg_ms: float | None  # streams and other requests that reported a time to first token
+    status_codes: dict[str, int]
+    last_error: str | None
+    last_error_at: datetime | None
+    models: list[ModelMetrics]
 
 
 class Buckets(msgspec.Struct, frozen=True, kw_only=True):

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from byway.accounting.budgets import month_start
 from byway.accounting.ledger import Ledger, claim_journal, orphaned_journals, release
 from byway.accounting.stats import ProviderStats
 from byway.core import ByWayError, Usage
+from byway.core.periods import month_range
 from byway.core.usage_record import AttemptRecord, UsageRecord
 from byway.routing.dispatch import Attempt
 from byway.server.alerts import AlertDesk
@@ -93,7 +93,7 @@ async def start_metering(gateway: Gateway) -> None:
     await ledger.start()
     budgets = gateway.engine.gate.budgets
     period = budgets.period
-    budgets.load(await store.usage.spent(month_start(period)), await store.alerts.scopes_alerted(period), period)
+    budgets.load(await store.usage.spent(month_range(period)[0]), await store.alerts.scopes_alerted(period), period)
     if gateway.alerts is not None:
         await gateway.alerts.start()
 

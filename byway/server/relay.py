@@ -1,6 +1,6 @@
-"""Relaying a started provider stream to the client through a client-format encoder: one write per
-upstream read, the error event when it fails midway; however it ends, the stream is metered and its usage
-recorded before the last write."""
+"""Handing answers to the client: a finished call in one response (``deliver``), or a started provider
+stream through a client-format encoder (``relay``: one write per upstream read, the error event when it
+fails midway). Either way the usage record is written before the last byte leaves."""
 
 from __future__ import annotations
 
@@ -9,10 +9,27 @@ from typing import Protocol
 
 from byway.core import Accumulator, ByWayError
 from byway.providers.base import Frame
-from byway.routing.dispatch import OpenStream
-from byway.server.asgi import SSE_HEADERS, DisconnectWatch, Send
+from byway.routing.dispatch import Completion, OpenStream
+from byway.server.asgi import JSON, SSE_HEADERS, DisconnectWatch, Send
 from byway.server.context import Gateway, RequestContext
 from byway.server.metering import meter
+
+
+async def deliver(gateway: Gateway, ctx: RequestContext, done: Completion, payload: bytes, watch: DisconnectWatch,
+                  send: Send) -> None:
+    """Answer with ``payload``, the encoded answer of the finished call ``done``."""
+    target = done.target
+    response = done.response
+    headers = ctx.response_headers(target.provider.name, target.model, len(done.attempts), done.upstream_seconds)
+    headers.append(JSON)
+    if response.cost is not None:
+        headers.append((b"x-byway-cost-usd", format(response.cost, "f").encode()))
+    meter(gateway, ctx, provider=target.provider.name, connection=target.provider.connection_id, model=target.model,
+          usage=response.usage, cost=response.cost, estimated=response.estimated, attempts=done.attempts,
+          upstream_seconds=done.upstream_seconds)
+    watch.finishing()
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 class StreamEncoder(Protocol):

@@ -4,17 +4,14 @@ budgets key them: a config provider by its name, a stored credential as ``creden
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from byway.core.periods import month_range
 from byway.store.schema import usage_records
-
-_PERIOD = re.compile(r"(\d{4})-(\d{2})")
 
 
 class ModelCost(msgspec.Struct, frozen=True, kw_only=True):
@@ -28,26 +25,9 @@ class ModelCost(msgspec.Struct, frozen=True, kw_only=True):
     tokens_out: int
 
 
-def month(period: str) -> tuple[datetime, datetime]:
-    """The UTC bounds [start, end) of ``period`` (``YYYY-MM``); ValueError when it is not one."""
-    found = _PERIOD.fullmatch(period)
-    if found is None or not 1 <= int(found.group(2)) <= 12:
-        raise ValueError(f"not a month (YYYY-MM): {period!r}")
-    year, number = int(found.group(1)), int(found.group(2))
-    if year < 1:
-        raise ValueError(f"not a month (YYYY-MM): {period!r}")
-    start = datetime(year, number, 1, tzinfo=UTC)
-    end = datetime(year + 1, 1, 1, tzinfo=UTC) if number == 12 else datetime(year, number + 1, 1, tzinfo=UTC)
-    return start, end
-
-
-def current_period(now: datetime | None = None) -> str:
-    return (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m")
-
-
 async def month_costs(engine: AsyncEngine, period: str) -> list[ModelCost]:
     """Cost, requests and tokens per (provider, model) for ``period``, ordered by provider and model."""
-    start, end = month(period)
+    start, end = month_range(period)
     t = usage_records.c
     query = (
         select(t.provider, t.credential, t.model, func.count(), func.count(t.cost), func.sum(t.cost),

@@ -9,9 +9,8 @@ Times are UTC. A period is a calendar month ``YYYY-MM``; a range is half-open, `
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
@@ -19,6 +18,7 @@ import msgspec
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from byway.core.periods import month_range
 from byway.core.usage_record import AttemptRecord, UsageRecord
 from byway.store.schema import usage_records
 from byway.store.scope import Actor, owned_by
@@ -29,28 +29,8 @@ StatusFilter = int | Literal["error", "success"]
 MAX_LOGS = 1000
 EXPORT_CHUNK = 500
 
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 _t = usage_records.c
 _ZERO = Decimal(0)
-
-
-def month_range(period: str) -> tuple[datetime, datetime]:
-    """The UTC bounds of the month ``YYYY-MM``: its first instant and the next month's. ValueError when
-    ``period`` is not such a month."""
-    match = _PERIOD.match(period)
-    if match is None:
-        raise ValueError(f"not a month (YYYY-MM): {period!r}")
-    year, month = int(match.group(1)), int(match.group(2))
-    if not 1 <= month <= 12 or year < 1:
-        raise ValueError(f"not a month (YYYY-MM): {period!r}")
-    start = datetime(year, month, 1, tzinfo=UTC)
-    end = datetime(year + 1, 1, 1, tzinfo=UTC) if month == 12 else datetime(year, month + 1, 1, tzinfo=UTC)
-    return start, end
-
-
-def current_period(now: datetime | None = None) -> str:
-    """This UTC month as ``YYYY-MM``."""
-    return (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m")
 
 
 class ProviderUsage(msgspec.Struct, frozen=True, kw_only=True):
@@ -245,4 +225,4 @@ def _filters(where: LogFilter) -> list[ColumnElement[bool]]:
 
 
 __all__ = ["EXPORT_CHUNK", "GROUPINGS", "MAX_LOGS", "GroupBy", "GroupUsage", "LogFilter", "ProviderUsage",
-           "StatusFilter", "Summary", "UsageReports", "current_period", "month_range"]
+           "StatusFilter", "Summary", "UsageReports"]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from byway.accounting.budgets import Alert, BudgetClaim, Budgets, Reservation, month_start, period_of
+import pytest
+
+from byway.accounting.budgets import Alert, BudgetClaim, Budgets, Reservation
+from byway.core.periods import month_range, period_of
 
 
 def test_reservations_hold_the_budget_until_they_settle() -> None:
@@ -84,4 +87,8 @@ def test_months_are_utc_calendar_months() -> None:
     period, end = period_of(1704067200.0)
     assert period == "2024-01" and end == 1706745600.0  # 2024-02-01T00:00:00Z
     assert period_of(1733011200.0 - 1)[1] == 1733011200.0  # the last second of November 2024
-    assert month_start("2024-12").isoformat() == "2024-12-01T00:00:00+00:00"
+    start, end = month_range("2024-12")
+    assert (start.isoformat(), end.isoformat()) == ("2024-12-01T00:00:00+00:00", "2025-01-01T00:00:00+00:00")
+    for bad in ("2024-13", "2024-00", "0000-01", "2024-1", "24-01", "2024-01-01", " 2024-01"):
+        with pytest.raises(ValueError):
+            month_range(bad)

@@ -63,6 +63,18 @@ providers:
     base_url: {mock.url}/openai/v1
     models: [gpt-4o-mini]
     rpm_limit: 3
+  - name: cut
+    type: openai
+    api_key: sk-metering
+    base_url: {mock.url}/fault/cut_after=3/openai/v1
+    models: [gpt-4o-mini]
+    prices:
+      gpt-4o-mini: {{input: {PRICE}, output: {PRICE}}}
+  - name: cutan
+    type: anthropic
+    api_key: sk-ant-metering
+    base_url: {mock.url}/fault/cut_after=4/anthropic
+    models: [claude-3-5-haiku-latest]
   - name: nocost
     type: openai_compatible
     api_key: sk-metering
@@ -193,6 +205,23 @@ def test_a_failed_request_is_recorded_with_its_attempts_and_a_refused_one_is_not
     assert [(a["provider"], a["status"]) for a in record["attempts"]] == [("broken", 500)]
     time.sleep(0.5)
     assert missing.headers["x-byway-request-id"] not in records(served.work)
+
+
+@pytest.mark.parametrize("model", ["cut:gpt-4o-mini", "cutan:claude-3-5-haiku-latest"])
+def test_a_stream_cut_midway_is_recorded_for_what_was_delivered(served: Served, model: str) -> None:
+    body = {"model": model, "stream": True, "max_tokens": 50,
+            "messages": [{"role": "user", "content": "Tell me a long story about a lighthouse keeper"}]}
+    with served.http.stream("POST", "/v1/chat/completions", headers={"authorization": f"Bearer {MASTER}"},
+                            json=body) as answer:
+        text = b"".join(answer.iter_bytes())
+        request_id = answer.headers["x-byway-request-id"]
+    assert answer.status_code == 200 and b'"error"' in text  # the stream ended with an error event
+    record = wait_for(served.work, {request_id})[request_id]
+    assert record["success"] is False and record["stream"] is True and record["error"]
+    # what reached the client before the cut is metered: the prompt and the delivered text, estimated
+    assert record["estimated"] is True and record["tokens_in"] > 0 and record["tokens_out"] > 0
+    assert record["cost"] is not None and record["cost"] > 0
+    assert len(record["attempts"]) == 1  # no second attempt after the first byte
 
 
 def test_an_unknown_price_is_recorded_as_unknown_not_zero(served: Served) -> None:

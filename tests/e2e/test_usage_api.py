@@ -20,10 +20,10 @@ import openai
 import pytest
 
 from byway.accounting.budgets import Alert
+from byway.core.periods import current_period, month_range
 from byway.core.usage_record import AttemptRecord, UsageRecord
 from byway.mock import MockServer
 from byway.store import Store
-from byway.store.usage_reports import current_period, month_range
 from tests.serving import serving
 
 MASTER = "byw-master-usage-api-0123456789abcdef"

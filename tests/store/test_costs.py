@@ -8,9 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from byway.core.periods import current_period
+from byway.core.periods import month_range as month
 from byway.core.usage_record import UsageRecord
 from byway.store import Store
-from byway.store.costs import ModelCost, current_period, month, month_costs
+from byway.store.costs import ModelCost, month_costs
 
 
 def rec(n: int, at: datetime, *, provider: str = "oa", model: str = "gpt-4o-mini", cost: str | None = "0.1",

@@ -11,9 +11,10 @@ import msgspec
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from byway.core.periods import current_period, month_range
 from byway.core.usage_record import AttemptRecord, UsageRecord
 from byway.store import ADMIN, As, Store, async_url
-from byway.store.usage_reports import LogFilter, UsageReports, current_period, month_range
+from byway.store.usage_reports import LogFilter, UsageReports
 
 ADA, BOB = "usr_ada", "usr_bob"
 ADA_KEY, BOB_KEY = "key_ada", "key_bob"

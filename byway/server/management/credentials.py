@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from byway.accounting.budgets import month_start
 from byway.accounts.inputs import CredentialChange, CredentialInput, ValidationInput
 from byway.accounts.shapes import CheckOut, ValidationOut, credential_out
+from byway.core.periods import month_range
 from byway.server.management.http import Call, Reply
 from byway.server.management.schemas import CredentialList
 from byway.store import Credential
@@ -16,7 +16,7 @@ async def _spent(call: Call, credentials: list[Credential]) -> dict[str, Decimal
     """What each credential spent this month (UTC), from the usage records."""
     if call.gateway.ledger is not None:
         await call.gateway.ledger.flush()
-    since = month_start(call.gateway.engine.gate.budgets.period)
+    since = month_range(call.gateway.engine.gate.budgets.period)[0]
     return await call.accounts.store.usage.spent_by_credential(since, [c.id for c in credentials])
 
 

@@ -27,6 +27,8 @@ import msgspec
 from byway.accounting.stats import ProviderMetrics, ProviderStats, idle
 from byway.accounts.errors import Unprocessable
 from byway.core import ByWayError, NotFoundError
+from byway.core.periods import current_period
+from byway.core.periods import month_range as month_bounds
 from byway.routing.health import Health
 from byway.server.management.http import Call, Reply
 from byway.server.management.schemas import (
@@ -38,8 +40,7 @@ from byway.server.management.schemas import (
     ProviderStatusOut,
     SinceStartCosts,
 )
-from byway.store.costs import ModelCost, current_period, month_costs
-from byway.store.costs import month as month_bounds
+from byway.store.costs import ModelCost, month_costs
 
 CREDENTIAL = "credential:"
 

@@ -19,6 +19,7 @@ from typing import Any, cast
 import msgspec
 
 from byway.accounts.errors import Unprocessable
+from byway.core.periods import current_period, month_range
 from byway.core.usage_record import UsageRecord
 from byway.server.management.http import Call, Reply, Streamed
 from byway.server.management.schemas import (
@@ -40,8 +41,6 @@ from byway.store.usage_reports import (
     LogFilter,
     StatusFilter,
     UsageReports,
-    current_period,
-    month_range,
 )
 
 DEFAULT_LIMIT = 100
