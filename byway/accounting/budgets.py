@@ -5,7 +5,7 @@ A reservation is taken against every budget that applies to a request at once, o
 request is admitted when, for each budget, what is spent plus what is reserved plus this request's worst
 case stays within it. Nothing here awaits, so in one process that check and the booking are one step.
 When a settlement carries spend across the owner's alert threshold, ``on_alert`` hears it once per budget
-and month.
+and month. A budget is a ``Limit`` with a ``monthly_budget`` (one without is passed over).
 """
 
 from __future__ import annotations
@@ -17,15 +17,9 @@ from decimal import Decimal
 import msgspec
 
 from byway.core.periods import period_of
+from byway.core.principal import Limit
 
 _ZERO = Decimal(0)
-
-
-class BudgetClaim(msgspec.Struct, frozen=True):
-    scope: str
-    budget: Decimal
-    alert_percent: int = 80
-    owner: str | None = None
 
 
 class Alert(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,12 +47,11 @@ class BudgetState(msgspec.Struct, frozen=True, kw_only=True):
 class Reservation:
     """What one request holds against its budgets until it settles (or is released)."""
 
-    __slots__ = ("amount", "claims", "open", "period")
+    __slots__ = ("amount", "claims", "open")
 
-    def __init__(self, claims: Sequence[BudgetClaim], amount: Decimal, period: str) -> None:
+    def __init__(self, claims: list[Limit], amount: Decimal) -> None:
         self.claims = claims
         self.amount = amount
-        self.period = period
         self.open = True
 
 
@@ -88,40 +81,51 @@ class Budgets:
                 self._spent[scope] = self._spent.get(scope, _ZERO) + amount
             self._alerted |= alerted
 
-    def reserve(self, claims: Sequence[BudgetClaim], amount: Decimal) -> Reservation | BudgetClaim:
-        """Reserve ``amount`` against every claim, or refuse: then the claim whose budget is in the way."""
-        self._roll(time.time())
+    def reserve(self, limits: Sequence[Limit], amount: Decimal, now: float | None = None) -> Reservation | Limit:
+        """Reserve ``amount`` against the budget of every limit that has one, or refuse: then the limit
+        whose budget is in the way."""
+        self._roll(time.time() if now is None else now)
         spent = self._spent
         reserved = self._reserved
-        for claim in claims:
-            held = spent.get(claim.scope, _ZERO) + reserved.get(claim.scope, _ZERO)
-            if held >= claim.budget or held + amount > claim.budget:
-                return claim
-        for claim in claims:
-            reserved[claim.scope] = reserved.get(claim.scope, _ZERO) + amount
-            self._budgets[claim.scope] = claim.budget
-        return Reservation(claims, amount, self.period)
+        claims = []
+        for limit in limits:
+            budget = limit.monthly_budget
+            if budget is None:
+                continue
+            held = spent.get(limit.scope, _ZERO) + reserved.get(limit.scope, _ZERO)
+            if held >= budget or held + amount > budget:
+                return limit
+            claims.append(limit)
+        for limit in claims:
+            scope = limit.scope
+            reserved[scope] = reserved.get(scope, _ZERO) + amount
+            self._budgets[scope] = limit.monthly_budget  # type: ignore[assignment]
+        return Reservation(claims, amount)
 
-    def settle(self, reservation: Reservation, cost: Decimal | None) -> None:
+    def settle(self, reservation: Reservation, cost: Decimal | None, now: float | None = None) -> None:
         """Replace the reservation with what the request really cost (None: unknown, nothing is booked)."""
         if not reservation.open:
             return
         reservation.open = False
-        now = time.time()
+        now = time.time() if now is None else now
         self._roll(now)
-        for claim in reservation.claims:
-            scope = claim.scope
-            self._reserved[scope] = self._reserved.get(scope, _ZERO) - reservation.amount
+        reserved = self._reserved
+        for limit in reservation.claims:
+            scope = limit.scope
+            reserved[scope] -= reservation.amount
             if not cost:
                 continue
             before = self._spent.get(scope, _ZERO)
             after = self._spent[scope] = before + cost
-            threshold = claim.budget * claim.alert_percent / 100
-            if before < threshold <= after and scope not in self._alerted:
+            if scope in self._alerted:
+                continue
+            budget: Decimal = limit.monthly_budget  # type: ignore[assignment]
+            threshold = budget * limit.alert_percent / 100
+            if before < threshold <= after:
                 self._alerted.add(scope)
                 if self.on_alert is not None:
-                    self.on_alert(Alert(scope=scope, period=self.period, user_id=claim.owner,
-                                        percent=claim.alert_percent, spent=after, budget=claim.budget, at=now))
+                    self.on_alert(Alert(scope=scope, period=self.period, user_id=limit.owner,
+                                        percent=limit.alert_percent, spent=after, budget=budget, at=now))
 
     def release(self, reservation: Reservation) -> None:
         self.settle(reservation, None)

@@ -1,10 +1,12 @@
 """The gate in front of the provider call: rate limits and budget reservations.
 
 ``Gate.open`` admits a request for its caller (the user's and the key's requests- and tokens-per-minute)
-and hands back a ``Pass``. The failover loop calls ``Pass.enter(provider, model)`` before each target it tries —
-the target's own rate limit, and a reservation of the worst case at that target's prices against every
-budget that applies (the user's, the key's, the credential's or config provider's) — and ``leave()``
-when the target failed. The engine settles the pass with the real usage and cost, or releases it.
+and hands back a ``Pass``. The failover loop calls ``Pass.enter(provider, model)`` before each target it
+tries — the target's own rate limit, and a reservation of the worst case at that target's prices against
+every budget that applies (the user's, the key's, the credential's or config provider's) — and
+``leave()`` when the target failed. The engine settles the pass with the real usage and cost, or
+releases it. Every limit and budget is a ``Limit``: the caller's come with its principal, a provider's
+are made once and kept.
 """
 
 from __future__ import annotations
@@ -12,16 +14,17 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-from byway.accounting.budgets import BudgetClaim, Budgets, Reservation
+from byway.accounting.budgets import Budgets, Reservation
 from byway.accounting.estimate import prompt_tokens
-from byway.accounting.limits import MemoryRateLimits, RateClaim, RateLimits
+from byway.accounting.limits import MemoryRateLimits, RateLimits
 from byway.accounting.prices import PriceBook
 from byway.core import BudgetExceededError, ChatRequest, RateLimitError, Usage
-from byway.core.principal import Principal
+from byway.core.principal import Limit, Principal
 from byway.providers.config import ProviderConfig
 
 DEFAULT_MAX_OUTPUT_TOKENS = 4096
-_NO_RATES: tuple[RateClaim, ...] = ()
+_NONE: tuple[Limit, ...] = ()
+_ZERO = Decimal(0)
 
 
 def scope_of(provider: ProviderConfig) -> str:
@@ -38,22 +41,42 @@ class Gate:
         self.limits = limits or MemoryRateLimits()
         self.budgets = budgets or Budgets()
         self.default_max_output_tokens = default_max_output_tokens
+        self._providers: dict[str, Limit] = {}
 
     def open(self, principal: Principal, request: ChatRequest | None = None, *, prompt: int | None = None,
              max_output: int | None = None) -> Pass:
         """A pass for one request; raises ``RateLimitError`` when the caller's own limits refuse it.
         ``prompt``: the prompt's tokens when known without ``request`` (embeddings)."""
         admission = Pass(self, principal, request, prompt, max_output)
-        claims = tuple(RateClaim(limit.scope, limit.rpm, limit.tpm) for limit in principal.limits
-                       if limit.rpm is not None or limit.tpm is not None)
-        if claims:
-            admission.rate_claims = claims
-            charged = admission.prompt if any(c.tpm is not None for c in claims) else 0
-            refused = self.limits.acquire(claims, charged, time.monotonic())
-            if refused is not None:
-                raise _rate_limited(*refused)
-            admission.charged = charged
+        limits = principal.limits
+        if limits:
+            tpm = False
+            rates = False
+            for limit in limits:
+                if limit.tpm is not None:
+                    tpm = rates = True
+                elif limit.rpm is not None:
+                    rates = True
+            if rates:
+                charged = admission.prompt if tpm else 0
+                refused = self.limits.acquire(limits, charged, time.monotonic())
+                if refused is not None:
+                    raise _rate_limited(*refused)
+                admission.rate_claims = limits
+                admission.charged = charged
         return admission
+
+    def provider_limit(self, provider: ProviderConfig) -> Limit | None:
+        """The provider connection's own limits and budget as a ``Limit`` (None: it has none)."""
+        if provider.rpm_limit is None and provider.tpm_limit is None and provider.monthly_budget is None:
+            return None
+        scope = scope_of(provider)
+        known = self._providers.get(scope)
+        if known is None or (known.rpm, known.tpm, known.monthly_budget, known.owner) != \
+                (provider.rpm_limit, provider.tpm_limit, provider.monthly_budget, provider.owner):
+            known = self._providers[scope] = Limit(scope=scope, rpm=provider.rpm_limit, tpm=provider.tpm_limit,
+                                                   monthly_budget=provider.monthly_budget, owner=provider.owner)
+        return known
 
 
 class Pass:
@@ -69,8 +92,8 @@ class Pass:
         self.request = request
         self._prompt = prompt
         self._max_output = max_output
-        self.rate_claims: tuple[RateClaim, ...] = _NO_RATES
-        self.target_rates: tuple[RateClaim, ...] = _NO_RATES
+        self.rate_claims: tuple[Limit, ...] = _NONE
+        self.target_rates: tuple[Limit, ...] = _NONE
         self.reservation: Reservation | None = None
         self.charged = 0  # tokens charged to the token limits so far (the prompt's estimate)
 
@@ -91,28 +114,24 @@ class Pass:
     def enter(self, provider: ProviderConfig, model: str) -> None:
         """Admit the request to ``model`` on ``provider``: raises ``BudgetExceededError`` or
         ``RateLimitError`` naming what refused, and then the failover loop moves on to the next target."""
-        claims = [BudgetClaim(limit.scope, limit.monthly_budget, limit.alert_percent, limit.owner)
-                  for limit in self.principal.limits if limit.monthly_budget is not None]
-        scope = None
-        if provider.monthly_budget is not None:
-            scope = scope_of(provider)
-            claims.append(BudgetClaim(scope, provider.monthly_budget, owner=self.principal.user_id))
         gate = self.gate
-        if claims:
-            worst = gate.prices.cost(provider, model, Usage(input_tokens=self.prompt,
-                                                                   output_tokens=self.max_output))
-            held = gate.budgets.reserve(claims, worst or Decimal(0))
-            if isinstance(held, BudgetClaim):
+        own = gate.provider_limit(provider)
+        budgets: tuple[Limit, ...] = tuple(x for x in self.principal.limits if x.monthly_budget is not None)
+        if own is not None and own.monthly_budget is not None:
+            budgets += (own,)
+        if budgets:
+            worst = gate.prices.cost(provider, model, Usage(input_tokens=self.prompt, output_tokens=self.max_output))
+            held = gate.budgets.reserve(budgets, worst or _ZERO)
+            if isinstance(held, Limit):
                 raise _over_budget(gate.budgets, held, worst)
             self.reservation = held
-        if provider.rpm_limit is not None or provider.tpm_limit is not None:
-            rates = (RateClaim(scope or scope_of(provider), provider.rpm_limit, provider.tpm_limit),)
-            tokens = self.prompt if provider.tpm_limit is not None else 0
-            refused = gate.limits.acquire(rates, tokens, time.monotonic())
+        if own is not None and (own.rpm is not None or own.tpm is not None):
+            tokens = self.prompt if own.tpm is not None else 0
+            refused = gate.limits.acquire((own,), tokens, time.monotonic())
             if refused is not None:
                 self.leave()
                 raise _rate_limited(*refused)
-            self.target_rates = rates
+            self.target_rates = (own,)
             self.charged = max(self.charged, tokens)
 
     def leave(self) -> None:
@@ -120,15 +139,15 @@ class Pass:
         if self.reservation is not None:
             self.gate.budgets.release(self.reservation)
             self.reservation = None
-        self.target_rates = _NO_RATES
+        self.target_rates = _NONE
 
     def settle(self, usage: Usage, cost: Decimal | None) -> None:
         """The request is over: book its real cost, and correct the token windows to its real tokens."""
         if self.reservation is not None:
             self.gate.budgets.settle(self.reservation, cost)
             self.reservation = None
-        claims = self.rate_claims + self.target_rates
-        if claims:
+        if self.charged or self.rate_claims or self.target_rates:
+            claims = self.rate_claims + self.target_rates
             self.gate.limits.adjust(claims, usage.total_tokens - self.charged, time.monotonic())
 
     def release(self) -> None:
@@ -140,8 +159,8 @@ def _rate_limited(scope: str, wait: float) -> RateLimitError:
     return RateLimitError(f"rate limit of {scope} reached; retry in {wait:.1f} s", retry_after=wait)
 
 
-def _over_budget(budgets: Budgets, claim: BudgetClaim, worst: Decimal | None) -> BudgetExceededError:
-    spent = budgets.spent(claim.scope)
+def _over_budget(budgets: Budgets, limit: Limit, worst: Decimal | None) -> BudgetExceededError:
+    spent = budgets.spent(limit.scope)
     cost = f"; this request may cost up to {worst:.6f} USD" if worst else ""
-    return BudgetExceededError(f"the monthly budget of {claim.scope} ({claim.budget} USD) is exhausted: "
+    return BudgetExceededError(f"the monthly budget of {limit.scope} ({limit.monthly_budget} USD) is exhausted: "
                                f"{spent:.6f} USD spent this month{cost}")

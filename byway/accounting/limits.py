@@ -2,7 +2,8 @@
 
 ``RateLimits`` is what the gate needs from a backend: take one request (and an estimate of its tokens)
 from several scopes at once, all or none, or say how long until that would succeed; and correct a
-scope's tokens once the real count is known. ``MemoryRateLimits`` keeps the windows in this process;
+scope's tokens once the real count is known. A scope is a ``Limit`` (its ``rpm`` and ``tpm``; one
+with neither is passed over). ``MemoryRateLimits`` keeps the windows in this process;
 a shared backend (for several replicas) implements the same two calls.
 """
 
@@ -12,24 +13,18 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Protocol
 
-import msgspec
+from byway.core.principal import Limit
 
 WINDOW_SECONDS = 60.0
 
 
-class RateClaim(msgspec.Struct, frozen=True):
-    scope: str
-    rpm: int | None
-    tpm: int | None
-
-
 class RateLimits(Protocol):
-    def acquire(self, claims: Sequence[RateClaim], tokens: int, now: float) -> tuple[str, float] | None:
+    def acquire(self, claims: Sequence[Limit], tokens: int, now: float) -> tuple[str, float] | None:
         """Count one request of ``tokens`` against every claim, or none of them: None when admitted, else
         the scope that refused and the seconds until it would admit."""
         ...
 
-    def adjust(self, claims: Sequence[RateClaim], tokens: int, now: float) -> None:
+    def adjust(self, claims: Sequence[Limit], tokens: int, now: float) -> None:
         """Add ``tokens`` (negative to give back) to the claims' token windows."""
         ...
 
@@ -51,7 +46,7 @@ class _Window:
         while tokens and tokens[0][0] <= edge:
             self.used -= tokens.popleft()[1]
 
-    def wait(self, claim: RateClaim, tokens: int, now: float) -> float | None:
+    def wait(self, claim: Limit, tokens: int, now: float) -> float | None:
         """Seconds until this window admits one more request of ``tokens``; None: now."""
         if claim.rpm is not None and len(self.requests) >= claim.rpm:
             # the request that leaves the window first makes room
@@ -73,9 +68,11 @@ class MemoryRateLimits:
     def __init__(self) -> None:
         self._windows: dict[str, _Window] = {}
 
-    def acquire(self, claims: Sequence[RateClaim], tokens: int, now: float) -> tuple[str, float] | None:
+    def acquire(self, claims: Sequence[Limit], tokens: int, now: float) -> tuple[str, float] | None:
         windows = []
         for claim in claims:
+            if claim.rpm is None and claim.tpm is None:
+                continue
             window = self._windows.get(claim.scope)
             if window is None:
                 window = self._windows[claim.scope] = _Window()
@@ -92,7 +89,7 @@ class MemoryRateLimits:
                 window.used += tokens
         return None
 
-    def adjust(self, claims: Sequence[RateClaim], tokens: int, now: float) -> None:
+    def adjust(self, claims: Sequence[Limit], tokens: int, now: float) -> None:
         if not tokens:
             return
         for claim in claims:

@@ -70,6 +70,7 @@ def provider_config(credential: Credential, secret: Secret) -> ProviderConfig:
     provider = connection(c.provider_type, c.name, secret, base_url=c.base_url, extra=c.extra, models=c.models,
                           priority=c.priority, enabled=c.is_active)
     provider.connection_id = f"credential:{c.id}"
+    provider.owner = c.user_id
     provider.rpm_limit = c.rate_limit_rpm
     provider.tpm_limit = c.rate_limit_tpm
     provider.monthly_budget = c.monthly_budget

@@ -68,6 +68,7 @@ class ProviderConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     # which connection this is, for state kept per connection (circuit breaker, health): the name for a
     # configured provider, "credential:<id>" for a user's credential (names are only unique per user)
     connection_id: str = ""
+    owner: str | None = None  # the user a stored credential belongs to (None: the gateway's own)
     api: str | None = None  # where a provider has two APIs, which to speak: ollama "native" (default) or "openai"
     # cloud credentials (bedrock, vertex)
     aws_access_key_id: str | None = None

@@ -6,13 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from byway.accounting.budgets import Alert, BudgetClaim, Budgets, Reservation
+from byway.accounting.budgets import Alert, Budgets, Reservation
 from byway.core.periods import month_range, period_of
+from byway.core.principal import Limit
 
 
 def test_reservations_hold_the_budget_until_they_settle() -> None:
     budgets = Budgets()
-    claim = [BudgetClaim("key:k", Decimal("1.00"))]
+    claim = [Limit(scope="key:k", monthly_budget=Decimal("1.00"))]
     held = [budgets.reserve(claim, Decimal("0.30")) for _ in range(4)]
     assert [isinstance(h, Reservation) for h in held] == [True, True, True, False]
     assert held[3] == claim[0]
@@ -24,8 +25,8 @@ def test_reservations_hold_the_budget_until_they_settle() -> None:
 
 def test_one_budget_in_the_way_refuses_and_books_nothing_anywhere() -> None:
     budgets = Budgets()
-    user = BudgetClaim("user:u", Decimal("10"))
-    key = BudgetClaim("key:k", Decimal("0.10"))
+    user = Limit(scope="user:u", monthly_budget=Decimal("10"))
+    key = Limit(scope="key:k", monthly_budget=Decimal("0.10"))
     assert budgets.reserve([user, key], Decimal("0.20")) == key
     budgets.reserve([user], Decimal("1"))
     states = {s.scope: s for s in budgets.snapshot()}
@@ -35,7 +36,7 @@ def test_one_budget_in_the_way_refuses_and_books_nothing_anywhere() -> None:
 
 def test_an_exhausted_budget_refuses_even_a_request_of_unknown_price() -> None:
     budgets = Budgets()
-    claim = [BudgetClaim("provider:oa", Decimal("0.5"))]
+    claim = [Limit(scope="provider:oa", monthly_budget=Decimal("0.5"))]
     held = budgets.reserve(claim, Decimal("0.5"))
     assert isinstance(held, Reservation)
     budgets.settle(held, Decimal("0.5"))
@@ -44,7 +45,7 @@ def test_an_exhausted_budget_refuses_even_a_request_of_unknown_price() -> None:
 
 def test_release_and_a_second_settlement_book_nothing() -> None:
     budgets = Budgets()
-    claim = [BudgetClaim("key:k", Decimal("1"))]
+    claim = [Limit(scope="key:k", monthly_budget=Decimal("1"))]
     held = budgets.reserve(claim, Decimal("0.4"))
     assert isinstance(held, Reservation)
     budgets.release(held)
@@ -56,7 +57,7 @@ def test_release_and_a_second_settlement_book_nothing() -> None:
 def test_crossing_the_alert_threshold_alerts_once_per_month() -> None:
     alerts: list[Alert] = []
     budgets = Budgets(on_alert=alerts.append)
-    claim = [BudgetClaim("user:u", Decimal("10"), alert_percent=50, owner="u")]
+    claim = [Limit(scope="user:u", monthly_budget=Decimal("10"), alert_percent=50, owner="u")]
     for cost in ("3", "1.99", "0.02", "2"):
         held = budgets.reserve(claim, Decimal(0))
         assert isinstance(held, Reservation)
@@ -72,7 +73,7 @@ def test_spend_loaded_at_start_counts_and_known_alerts_are_not_raised_again() ->
     alerts: list[Alert] = []
     budgets = Budgets(on_alert=alerts.append)
     budgets.load({"user:u": Decimal("7")}, {"user:u"}, budgets.period)
-    claim = [BudgetClaim("user:u", Decimal("10"), alert_percent=80, owner="u")]
+    claim = [Limit(scope="user:u", monthly_budget=Decimal("10"), alert_percent=80, owner="u")]
     assert budgets.reserve(claim, Decimal("3.01")) == claim[0]
     held = budgets.reserve(claim, Decimal("2"))
     assert isinstance(held, Reservation)
