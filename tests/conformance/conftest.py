@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import anthropic
 import openai
@@ -18,9 +19,10 @@ _RESULTS: dict[report.Cell, report.Result] = {}
 
 
 class Clients:
-    def __init__(self, url: str, mock: MockServer) -> None:
+    def __init__(self, url: str, mock: MockServer, work: Path) -> None:
         self.url = url
         self.mock = mock
+        self.work = work  # the gateway's data is in work / "data"
         self.openai = openai.OpenAI(base_url=url + "/v1", api_key=MASTER_KEY, max_retries=0, timeout=30)
         self.anthropic = anthropic.Anthropic(base_url=url, api_key=MASTER_KEY, max_retries=0, timeout=30)
 
@@ -32,7 +34,7 @@ def clients(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clients]:
         config = work / "byway.yaml"
         config.write_text(config_yaml(mock.url, work))
         with serving(config, work, MASTER_KEY) as url:
-            yield Clients(url, mock)
+            yield Clients(url, mock, work)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -19,10 +19,9 @@ import httpx
 import openai
 import pytest
 
-from byway.core.usage_record import UsageRecord
 from byway.mock import MockServer
-from byway.store import Store
 from tests.serving import free_port, serving
+from tests.usage_records import records, wait_for
 
 MASTER = "byw-master-metering-0123456789abcdef"
 PRICE = Decimal(1000)  # USD per 1M tokens, both ways: a token costs exactly 0.001 USD
@@ -103,38 +102,6 @@ class Served:
         answer = self.api("POST", "/api/keys", json={"name": "k", "user_id": user["id"], **fields})
         assert answer.status_code == 201, answer.text
         return answer.json()["key"]
-
-
-def records(work: Path) -> dict[str, UsageRecord | dict[str, Any]]:
-    """The stored usage records by request id (what the database holds now)."""
-    return asyncio.run(_records(work))
-
-
-async def _records(work: Path) -> dict[str, Any]:
-    from sqlalchemy import select
-
-    from byway.store.schema import usage_records
-
-    store = Store.open(f"sqlite:///{work / 'data' / 'byway.db'}")
-    try:
-        async with store.engine.connect() as db:
-            rows = (await db.execute(select(usage_records))).mappings().all()
-    finally:
-        await store.close()
-    found: dict[str, Any] = {}
-    for row in rows:
-        assert row["request_id"] not in found
-        found[row["request_id"]] = dict(row)
-    return found
-
-
-def wait_for(work: Path, ids: set[str], timeout: float = 10.0) -> dict[str, Any]:
-    deadline = time.time() + timeout
-    while True:
-        found = records(work)
-        if ids <= set(found) or time.time() > deadline:
-            return found
-        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
