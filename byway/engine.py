@@ -152,8 +152,8 @@ class Engine:
         frames = 0
         try:
             async for batch in stream.batches():
-                frames += len(batch)
                 for frame in batch:
+                    frames += frame.count
                     for event in frame.events:
                         accumulated.add(event)
                         yield event

@@ -37,10 +37,13 @@ class HttpCall(msgspec.Struct):
 
 class Frame(msgspec.Struct):
     """One frame of a provider stream: its raw bytes exactly as received (for
-    passing through to a client of the same wire family) and what it meant."""
+    passing through to a client of the same wire family) and what it meant.
+    ``count``: how many of the provider's stream events the raw bytes hold (more
+    than one when a decoder passes a run of events it need not read as one frame)."""
 
     raw: bytes
     events: list[StreamEvent]
+    count: int = 1
 
 
 class StreamDecoder(Protocol):

@@ -1,4 +1,5 @@
-"""An OpenAI-style Chat Completions SSE stream -> one ``Frame`` per SSE event, with canonical events.
+"""An OpenAI-style Chat Completions SSE stream -> one ``Frame`` per SSE event, with canonical events (in lean
+mode, for a stream passed on as it is, a run of events the gateway need not read is one frame).
 
 Part indexes are given in order of first appearance: thinking, text and each tool call get their own, so
 an event's ``index`` is its part's position in the response the ``Accumulator`` builds. Only the first
@@ -29,16 +30,24 @@ _DONE = b"[DONE]"
 _USAGE = b'"usage"'
 
 
-def _reports_usage(data: bytes) -> bool:
-    """Whether a chunk carries a usage object (Groq's under ``x_groq`` too). With ``include_usage`` every chunk
-    has ``"usage":null``; only the object counts."""
+def _usage_at(data: bytes) -> int:
+    """Where the first usage object is in ``data`` (Groq's under ``x_groq`` too), or -1. With ``include_usage``
+    every chunk has ``"usage":null``; only an object counts."""
     at = data.find(_USAGE)
     while at != -1:
         value = data[at + len(_USAGE):at + len(_USAGE) + 8].lstrip(b" \t\r\n:")
         if value[:1] == b"{":
-            return True
+            return at
         at = data.find(_USAGE, at + len(_USAGE))
-    return False
+    return -1
+
+
+def _reports_usage(data: bytes) -> bool:
+    return _usage_at(data) != -1
+
+
+def _finishes(data: bytes) -> bool:
+    return b'"finish_reason":"' in data or b'"finish_reason": "' in data
 
 
 class OpenAIStreamDecoder:
@@ -64,7 +73,32 @@ class OpenAIStreamDecoder:
         self.lean = False
 
     def feed(self, chunk: bytes) -> list[Frame]:
+        if self.lean and self._started:
+            whole = self._sse.feed_whole(chunk)
+            if whole is not None:
+                return self._lean(whole) if whole else []
         return [self._frame(event) for event in self._sse.feed(chunk)]
+
+    def _lean(self, whole: bytes) -> list[Frame]:
+        """Completed events passed on undecoded: every event before the first that matters to the gateway (a
+        usage object, an error, the end) goes out as one frame; that event and those after it are read."""
+        cut = len(whole)
+        for at in (_usage_at(whole), whole.find(b'"error"'), whole.find(_DONE)):
+            if at != -1 and at < cut:
+                cut = at
+        head = len(whole)
+        if cut < head:  # the run ends where the event holding ``cut`` begins
+            before = whole.rfind(b"\n\n", 0, cut)
+            head = before + 2 if before != -1 else 0
+        frames = []
+        if head > 0:
+            run = whole[:head]
+            if _finishes(run):
+                self._finished = True
+            frames.append(Frame(raw=run, events=[], count=run.count(b"\n\n")))
+        if head < len(whole):
+            frames.extend(self._frame(event) for event in SSESplitter().feed(whole[head:]))
+        return frames
 
     def close(self) -> list[Frame]:
         frames = [self._frame(event) for event in self._sse.close()]
@@ -81,7 +115,7 @@ class OpenAIStreamDecoder:
             self._done = True
             return Frame(raw=event.raw, events=[])
         if self.lean and self._started and not _reports_usage(data) and b'"error"' not in data:
-            if b'"finish_reason":"' in data or b'"finish_reason": "' in data:
+            if _finishes(data):
                 self._finished = True
             return Frame(raw=event.raw, events=[])
         chunk = decode_completion(self._provider, data)

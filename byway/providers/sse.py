@@ -67,6 +67,19 @@ class SSESplitter:
         self._buffer = buffer[start:]
         return events
 
+    def feed_whole(self, chunk: bytes) -> bytes | None:
+        """Like ``feed``, but answer the completed events as one run of bytes, unparsed (``b""``: none yet).
+        None when the stream separates events with carriage returns: then use ``feed``."""
+        buffer = self._buffer + chunk if self._buffer else chunk
+        if b"\r" in buffer:
+            return None
+        end = buffer.rfind(b"\n\n") + 2
+        if end < 2:
+            self._buffer = buffer
+            return b""
+        self._buffer = buffer[end:]
+        return buffer[:end]
+
     def close(self) -> list[SSEEvent]:
         """The stream ended: an unterminated last event still counts."""
         rest, self._buffer = self._buffer, b""

@@ -53,9 +53,9 @@ async def relay(gateway: Gateway, ctx: RequestContext, stream: OpenStream, encod
     error: str | None = None
     try:
         async for batch in stream.batches():
-            frames += len(batch)
             out = []
             for frame in batch:
+                frames += frame.count
                 for event in frame.events:
                     accumulated.add(event)
                 data = encoder.frame(frame)

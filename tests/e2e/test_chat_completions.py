@@ -301,3 +301,22 @@ def test_client_disconnect_cancels_the_upstream_stream(gateway: Gateway):
     while gateway.mock.stats()["streams_abandoned"] == before and time.time() < deadline:
         time.sleep(0.05)
     assert gateway.mock.stats()["streams_abandoned"] == before + 1
+
+
+@pytest.mark.parametrize("include_usage", [True, False])
+def test_a_passed_through_stream_arrives_whole_with_one_end(gateway: Gateway, include_usage: bool):
+    body = {"model": "oa:gpt-4o-mini", "stream": True, "stream_options": {"include_usage": include_usage},
+            "messages": [{"role": "user", "content": "Write a few words about lighthouses and the sea"}]}
+    status, _, data = raw(gateway, "POST", "/v1/chat/completions", json.dumps(body).encode(), AUTH)
+    assert status == 200
+    events = data.decode().split("\n\n")
+    assert events[-2:] == ["data: [DONE]", ""] and data.count(b"data: [DONE]") == 1
+    chunks = [json.loads(e.removeprefix("data: ")) for e in events[:-2]]
+    assert len({c["id"] for c in chunks}) == 1
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert text == "Echo: Write a few words about lighthouses and the sea"
+    usage = [c["usage"] for c in chunks if c.get("usage")]
+    if include_usage:  # the client asked: the provider's own usage chunk, once, last
+        assert len(usage) == 1 and chunks[-1]["usage"] == usage[0] and usage[0]["completion_tokens"] > 0
+    else:  # the gateway asked for usage for itself; the client does not see it
+        assert usage == []

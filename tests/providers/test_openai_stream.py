@@ -405,3 +405,35 @@ def test_lean_decoding_still_raises_errors_and_early_ends() -> None:
     cut.feed(start + start)
     with pytest.raises(ProviderError, match="ended early"):
         cut.close()
+
+
+def test_lean_decoding_passes_a_run_of_content_events_as_one_frame() -> None:
+    from byway.core import Finish, StreamStart, UsageReport
+    from byway.providers.openai_stream import OpenAIStreamDecoder
+
+    def content(text: str, finish: str | None = None) -> bytes:
+        reason = f'"{finish}"' if finish else "null"
+        return (b'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,'
+                b'"delta":{"content":"' + text.encode() + b'"},"finish_reason":' + reason.encode() + b'}],'
+                b'"usage":null}\n\n')
+
+    start = content("")
+    run = content("The ") + content("sea ") + content("is wide", "stop")
+    tail = (b'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[],'
+            b'"usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13}}\n\n'
+            b'data: [DONE]\n\n')
+    lean = OpenAIStreamDecoder("p")
+    lean.lean = True
+    first = lean.feed(start)
+    assert [type(e) for e in first[0].events] == [StreamStart]
+    frames = lean.feed(run + tail) + lean.close()
+    assert [f.raw for f in frames] == [run, tail[:tail.index(b"data: [DONE]")], b"data: [DONE]\n\n"]
+    assert [f.count for f in frames] == [3, 1, 1] and frames[0].events == []
+    assert [type(e) for e in frames[1].events] == [UsageReport] and frames[1].events[0].usage.output_tokens == 4
+    assert not any(isinstance(e, Finish) for f in frames for e in f.events)  # the run's finish is seen, not decoded
+    # a run cut before its end is held back until its event completes; a run with an error is decoded
+    held = OpenAIStreamDecoder("p")
+    held.lean = True
+    held.feed(start)
+    assert held.feed(run[:-5])[0].count == 2
+    assert held.feed(run[-5:])[0].raw == content("is wide", "stop")
