@@ -17,14 +17,11 @@ async def chat_completions(gateway: Gateway, ctx: RequestContext, receive: Recei
     ctx.principal = principal
     ctx.endpoint = "chat.completions"
     ctx.stream = request.stream
+    if not request.stream:
+        done = await engine.complete(request, principal)
+        await deliver(gateway, ctx, done, openai_chat.encode_response(done.response), send)
+        return
     async with DisconnectWatch(receive) as watch:
-        if not request.stream:
-            done = await engine.complete(request, principal)
-            response = done.response
-            payload = openai_chat.encode_response(response)
-            await deliver(gateway, ctx, done, payload, watch, send)
-            return
-
         stream = await engine.open_stream(request, principal, passthrough="openai")
         target = stream.target
         passthrough = adapter_for(target.provider.provider_type).wire_family(target.provider) == "openai"

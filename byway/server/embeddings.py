@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from byway.api import embeddings
-from byway.server.asgi import DisconnectWatch, Receive, Send, read_body
+from byway.server.asgi import Receive, Send, read_body
 from byway.server.context import Gateway, RequestContext
 from byway.server.relay import deliver
 
@@ -15,7 +15,5 @@ async def create_embeddings(gateway: Gateway, ctx: RequestContext, receive: Rece
     engine = gateway.engine
     ctx.principal = principal
     ctx.endpoint = "embeddings"
-    async with DisconnectWatch(receive) as watch:
-        done = await engine.embed(decoded.request, principal)
-        payload = embeddings.encode_response(done.response, decoded.encoding_format)
-        await deliver(gateway, ctx, done, payload, watch, send)
+    done = await engine.embed(decoded.request, principal)
+    await deliver(gateway, ctx, done, embeddings.encode_response(done.response, decoded.encoding_format), send)

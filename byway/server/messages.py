@@ -38,14 +38,11 @@ async def messages(gateway: Gateway, ctx: RequestContext, receive: Receive, send
     ctx.endpoint = "messages"
     ctx.stream = request.stream
     require_anthropic(engine, decoded, principal)
+    if not request.stream:
+        done = await engine.complete(request, principal)
+        await deliver(gateway, ctx, done, anthropic_messages.encode_response(done.response, request.stop), send)
+        return
     async with DisconnectWatch(receive) as watch:
-        if not request.stream:
-            done = await engine.complete(request, principal)
-            response = done.response
-            payload = anthropic_messages.encode_response(response, request.stop)
-            await deliver(gateway, ctx, done, payload, watch, send)
-            return
-
         stream = await engine.open_stream(request, principal)
         target = stream.target
         # An Anthropic stream goes out as it came, unless it answers JSON through the adapter's JSON tool.

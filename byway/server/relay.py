@@ -15,9 +15,11 @@ from byway.server.context import Gateway, RequestContext
 from byway.server.metering import meter
 
 
-async def deliver(gateway: Gateway, ctx: RequestContext, done: Completion, payload: bytes, watch: DisconnectWatch,
-                  send: Send) -> None:
-    """Answer with ``payload``, the encoded answer of the finished call ``done``."""
+async def deliver(gateway: Gateway, ctx: RequestContext, done: Completion, payload: bytes, send: Send) -> None:
+    """Answer with ``payload``, the encoded answer of the finished call ``done``.
+
+    Nothing watches for the client leaving while a call that is not streamed runs: the provider bills it
+    whole anyway, so it runs to its end and is recorded, whether or not anyone is left to read it."""
     target = done.target
     response = done.response
     headers = ctx.response_headers(target.provider.name, target.model, len(done.attempts), done.upstream_seconds)
@@ -27,7 +29,6 @@ async def deliver(gateway: Gateway, ctx: RequestContext, done: Completion, paylo
     meter(gateway, ctx, provider=target.provider.name, connection=target.provider.connection_id, model=target.model,
           usage=response.usage, cost=response.cost, estimated=response.estimated, attempts=done.attempts,
           upstream_seconds=done.upstream_seconds)
-    watch.finishing()
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 
