@@ -73,11 +73,23 @@ class OpenAIStreamDecoder:
         self.lean = False
 
     def feed(self, chunk: bytes) -> list[Frame]:
-        if self.lean and self._started:
+        if self.lean:
             whole = self._sse.feed_whole(chunk)
             if whole is not None:
-                return self._lean(whole) if whole else []
+                return self._lean_feed(whole) if whole else []
         return [self._frame(event) for event in self._sse.feed(chunk)]
+
+    def _lean_feed(self, whole: bytes) -> list[Frame]:
+        """Read events one by one until the stream has started, then the rest as runs."""
+        frames: list[Frame] = []
+        at = 0
+        while not self._started and at < len(whole):
+            end = whole.find(b"\n\n", at) + 2
+            frames.extend(self._frame(event) for event in SSESplitter().feed(whole[at:end]))
+            at = end
+        if at < len(whole):
+            frames.extend(self._lean(whole[at:] if at else whole))
+        return frames
 
     def _lean(self, whole: bytes) -> list[Frame]:
         """Completed events passed on undecoded: every event before the first that matters to the gateway (a

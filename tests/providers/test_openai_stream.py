@@ -437,3 +437,22 @@ def test_lean_decoding_passes_a_run_of_content_events_as_one_frame() -> None:
     held.feed(start)
     assert held.feed(run[:-5])[0].count == 2
     assert held.feed(run[-5:])[0].raw == content("is wide", "stop")
+
+
+def test_lean_decoding_of_a_whole_stream_in_one_read_decodes_only_start_usage_and_end() -> None:
+    from byway.core import StreamStart, UsageReport
+    from byway.providers.openai_stream import OpenAIStreamDecoder
+
+    head = b'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":'
+    body = (head + b'[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n'
+            + b"".join(head + b'[{"index":0,"delta":{"content":"w%d "},"finish_reason":null}]}\n\n' % n
+                       for n in range(9))
+            + head + b'[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n'
+            + head + b'[],"usage":{"prompt_tokens":12,"completion_tokens":9,"total_tokens":21}}\n\n'
+            + b"data: [DONE]\n\n")
+    lean = OpenAIStreamDecoder("p")
+    lean.lean = True
+    frames = lean.feed(body) + lean.close()
+    assert b"".join(f.raw for f in frames) == body
+    assert [f.count for f in frames] == [1, 10, 1, 1]  # the start, a run of ten, the usage, the end
+    assert [[type(e) for e in f.events] for f in frames] == [[StreamStart], [], [UsageReport], []]
