@@ -46,6 +46,10 @@ class UpstreamResponse:
         except Exception as e:
             raise _failure(provider, e) from None
 
+    def complete(self) -> bool:
+        """Whether the whole body has arrived (reading on will not wait)."""
+        return self._response.content.is_eof()
+
     def close(self) -> None:
         self._response.close()
 

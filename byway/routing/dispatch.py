@@ -118,6 +118,10 @@ class OpenStream:
         finally:
             self._upstream.close()
 
+    def arriving(self) -> bool:
+        """Whether more of the stream is still to come from the upstream (reading on may wait)."""
+        return not self._upstream.complete()
+
     def close(self) -> None:
         self._upstream.close()
 

@@ -56,16 +56,24 @@ class DisconnectWatch:
 
     Use ``async with``; mark ``finishing()`` before the last send so the
     disconnect the server reports after a complete response is not mistaken for
-    the client leaving.
+    the client leaving. With ``armed=False`` the watching (a task) starts only at
+    ``arm()``: a stream whose upstream has already sent everything never needs it.
     """
 
-    __slots__ = ("_done", "_task", "_watcher", "gone")
+    __slots__ = ("_done", "_receive", "_task", "_watcher", "gone")
 
-    def __init__(self, receive: Receive) -> None:
+    def __init__(self, receive: Receive, *, armed: bool = True) -> None:
         self._task = asyncio.current_task()
+        self._receive = receive
         self._done = False
         self.gone = False
-        self._watcher = asyncio.ensure_future(self._watch(receive))
+        self._watcher: asyncio.Future[None] | None = None
+        if armed:
+            self.arm()
+
+    def arm(self) -> None:
+        if self._watcher is None:
+            self._watcher = asyncio.ensure_future(self._watch(self._receive))
 
     async def _watch(self, receive: Receive) -> None:
         while True:
@@ -84,7 +92,8 @@ class DisconnectWatch:
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> bool:
         self._done = True
-        self._watcher.cancel()
+        if self._watcher is not None:
+            self._watcher.cancel()
         if kind is asyncio.CancelledError and self.gone and self._task is not None:
             self._task.uncancel()
             return True  # the client left: nothing more to do

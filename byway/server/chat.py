@@ -21,7 +21,7 @@ async def chat_completions(gateway: Gateway, ctx: RequestContext, receive: Recei
         done = await engine.complete(request, principal)
         await deliver(gateway, ctx, done, openai_chat.encode_response(done.response), send)
         return
-    async with DisconnectWatch(receive) as watch:
+    async with DisconnectWatch(receive, armed=False) as watch:
         stream = await engine.open_stream(request, principal, passthrough="openai")
         target = stream.target
         passthrough = adapter_for(target.provider.provider_type).wire_family(target.provider) == "openai"

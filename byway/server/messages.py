@@ -42,7 +42,7 @@ async def messages(gateway: Gateway, ctx: RequestContext, receive: Receive, send
         done = await engine.complete(request, principal)
         await deliver(gateway, ctx, done, anthropic_messages.encode_response(done.response, request.stop), send)
         return
-    async with DisconnectWatch(receive) as watch:
+    async with DisconnectWatch(receive, armed=False) as watch:
         stream = await engine.open_stream(request, principal)
         target = stream.target
         # An Anthropic stream goes out as it came, unless it answers JSON through the adapter's JSON tool.

@@ -66,6 +66,8 @@ async def relay(gateway: Gateway, ctx: RequestContext, stream: OpenStream, encod
                 await send({"type": "http.response.body", "body": b"".join(out), "more_body": True})
                 if first is None:
                     first = time.perf_counter()
+            if stream.arriving():
+                watch.arm()  # from here on the stream waits on its upstream: stop it if the client leaves
         tail = encoder.end()
     except ByWayError as e:
         error = e.message
