@@ -31,8 +31,19 @@ def row(record: UsageRecord) -> dict[str, Any]:
 _FIELDS = ("request_id", "created_at", "user_id", "key_id", "credential", "provider", "model", "endpoint", "stream",
            "tokens_in", "tokens_out", "cached_tokens", "cache_write_tokens", "reasoning_tokens", "cost", "estimated",
            "latency_ms", "ttft_ms", "status_code", "success", "error", "attempts")
-_SQLITE_INSERT = (f"INSERT INTO usage_records ({', '.join(_FIELDS)}) VALUES ({', '.join('?' for _ in _FIELDS)}) "
-                  "ON CONFLICT (request_id) DO NOTHING")
+_ROW = "(" + ", ".join("?" for _ in _FIELDS) + ")"
+_ROWS_PER_INSERT = 500  # 11,000 parameters: within SQLite's limit (32,766 since 3.32)
+_SQLITE_INSERTS: dict[int, str] = {}
+
+
+def _sqlite_insert(rows: int) -> str:
+    """One INSERT of ``rows`` rows: SQLite runs it as one statement, so the driver hands the interpreter lock
+    back and forth once per batch rather than once per row."""
+    sql = _SQLITE_INSERTS.get(rows)
+    if sql is None:
+        sql = _SQLITE_INSERTS[rows] = (f"INSERT INTO usage_records ({', '.join(_FIELDS)}) VALUES "
+                                       + ", ".join([_ROW] * rows) + " ON CONFLICT (request_id) DO NOTHING")
+    return sql
 _JSON = msgspec.json.Encoder()
 _UNITS = Decimal(10) ** MONEY_PLACES
 _MAX_UNITS = 10 ** MONEY_DIGITS
@@ -63,7 +74,10 @@ class UsageRepo(Repo):
             return
         if self.engine.dialect.name == "sqlite":
             async with self._write() as db:
-                await db.exec_driver_sql(_SQLITE_INSERT, [sqlite_values(r) for r in batch])
+                for start in range(0, len(batch), _ROWS_PER_INSERT):
+                    part = batch[start:start + _ROWS_PER_INSERT]
+                    values = tuple(value for r in part for value in sqlite_values(r))
+                    await db.exec_driver_sql(_sqlite_insert(len(part)), values)
             return
         statement = postgresql.insert(usage_records).on_conflict_do_nothing(index_elements=["request_id"])
         async with self._write() as db:
