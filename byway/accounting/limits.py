@@ -1,4 +1,4 @@
-"""Rate limits: requests and tokens per minute, over a sliding window.
+"""Rate limits: requests and tokens per minute, over a sliding window of one-second buckets.
 
 ``RateLimits`` is what the gate needs from a backend: take one request (and an estimate of its tokens)
 from several scopes at once, all or none, or say how long until that would succeed; and correct a
@@ -30,40 +30,56 @@ class RateLimits(Protocol):
 
 
 class _Window:
-    __slots__ = ("requests", "tokens", "used")
+    """One scope's last minute, in one-second buckets (``[second, requests, tokens]``, oldest first): memory
+    stays at most 60 buckets whatever the traffic, and a limit is exact to the second."""
+
+    __slots__ = ("buckets", "requests", "used")
 
     def __init__(self) -> None:
-        self.requests: deque[float] = deque()
-        self.tokens: deque[tuple[float, int]] = deque()
+        self.buckets: deque[list[int]] = deque()
+        self.requests = 0
         self.used = 0
 
     def expire(self, now: float) -> None:
+        buckets = self.buckets
         edge = now - WINDOW_SECONDS
-        requests = self.requests
-        while requests and requests[0] <= edge:
-            requests.popleft()
-        tokens = self.tokens
-        while tokens and tokens[0][0] <= edge:
-            self.used -= tokens.popleft()[1]
+        while buckets and buckets[0][0] <= edge:
+            _, requests, tokens = buckets.popleft()
+            self.requests -= requests
+            self.used -= tokens
+
+    def add(self, now: float, requests: int, tokens: int) -> None:
+        second = int(now)
+        buckets = self.buckets
+        if buckets and buckets[-1][0] == second:
+            bucket = buckets[-1]
+            bucket[1] += requests
+            bucket[2] += tokens
+        else:
+            buckets.append([second, requests, tokens])
+        self.requests += requests
+        self.used += tokens
 
     def wait(self, claim: Limit, tokens: int, now: float) -> float | None:
         """Seconds until this window admits one more request of ``tokens``; None: now."""
-        if claim.rpm is not None and len(self.requests) >= claim.rpm:
-            # the request that leaves the window first makes room
-            return self.requests[len(self.requests) - claim.rpm] + WINDOW_SECONDS - now
+        if claim.rpm is not None and self.requests >= claim.rpm:
+            return self._until(now, 1, self.requests - claim.rpm + 1)
         if claim.tpm is not None and self.used > 0 and self.used + tokens > claim.tpm:
-            to_free = self.used + tokens - claim.tpm
-            freed = 0
-            for at, count in self.tokens:
-                freed += count
-                if freed >= to_free:
-                    return at + WINDOW_SECONDS - now
-            return WINDOW_SECONDS
+            return self._until(now, 2, self.used + tokens - claim.tpm)
         return None
+
+    def _until(self, now: float, column: int, to_free: int) -> float:
+        """When enough of the oldest buckets have left the window to free ``to_free`` of ``column``."""
+        freed = 0
+        for bucket in self.buckets:
+            freed += bucket[column]
+            if freed >= to_free:
+                return bucket[0] + WINDOW_SECONDS - now
+        return WINDOW_SECONDS
 
 
 class MemoryRateLimits:
-    """Sliding windows in this process: exact, and atomic because nothing here awaits."""
+    """Sliding windows in this process: exact to the second, and atomic because nothing here awaits."""
 
     def __init__(self) -> None:
         self._windows: dict[str, _Window] = {}
@@ -82,11 +98,7 @@ class MemoryRateLimits:
                 return claim.scope, max(wait, 0.001)
             windows.append((claim, window))
         for claim, window in windows:
-            if claim.rpm is not None:
-                window.requests.append(now)
-            if claim.tpm is not None and tokens:
-                window.tokens.append((now, tokens))
-                window.used += tokens
+            window.add(now, 1, tokens if claim.tpm is not None else 0)
         return None
 
     def adjust(self, claims: Sequence[Limit], tokens: int, now: float) -> None:
@@ -98,5 +110,4 @@ class MemoryRateLimits:
             window = self._windows.get(claim.scope)
             if window is None:
                 window = self._windows[claim.scope] = _Window()
-            window.tokens.append((now, tokens))
-            window.used += tokens
+            window.add(now, 0, tokens)

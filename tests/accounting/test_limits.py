@@ -48,3 +48,15 @@ def test_all_scopes_or_none() -> None:
     for at in range(9):
         assert limits.acquire([user, other], 0, 2.0 + at) is None
     assert limits.acquire([user, other], 0, 20.0) == ("user:u", pytest.approx(40.0))
+
+
+def test_a_busy_scope_keeps_one_bucket_a_second_not_one_entry_a_request() -> None:
+    limits = MemoryRateLimits()
+    claim = [Limit(scope="key:busy", rpm=10**9, tpm=10**12)]
+    for n in range(100_000):  # a thousand requests a second for 100 seconds
+        at = n / 1000
+        assert limits.acquire(claim, 30, at) is None
+        limits.adjust(claim, -10, at)
+    window = limits._windows["key:busy"]
+    assert len(window.buckets) <= 61
+    assert window.requests == 60_000 and window.used == 60_000 * 20  # exactly the last minute's
