@@ -51,7 +51,12 @@ class UpstreamResponse:
         return self._response.content.is_eof()
 
     def close(self) -> None:
-        self._response.close()
+        """Done with the answer: a connection whose answer was read to its end goes back to the pool for the
+        next request; one left mid-answer (a client gone, a failure) is closed."""
+        if self._response.content.at_eof():
+            self._response.release()
+        else:
+            self._response.close()
 
 
 class Transport:

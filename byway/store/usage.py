@@ -32,18 +32,18 @@ _FIELDS = ("request_id", "created_at", "user_id", "key_id", "credential", "provi
            "tokens_in", "tokens_out", "cached_tokens", "cache_write_tokens", "reasoning_tokens", "cost", "estimated",
            "latency_ms", "ttft_ms", "status_code", "success", "error", "attempts")
 _ROW = "(" + ", ".join("?" for _ in _FIELDS) + ")"
-_ROWS_PER_INSERT = 500  # 11,000 parameters: within SQLite's limit (32,766 since 3.32)
-_SQLITE_INSERTS: dict[int, str] = {}
+# Rows per INSERT: one statement per run of rows, so the driver hands the interpreter lock over once per run
+# rather than twice per row; a few fixed sizes, so SQLite's statement cache holds a few statements, not one
+# (of up to 11,000 parameters) per batch size.
+_RUNS = (500, 50, 1)
 
 
 def _sqlite_insert(rows: int) -> str:
-    """One INSERT of ``rows`` rows: SQLite runs it as one statement, so the driver hands the interpreter lock
-    back and forth once per batch rather than once per row."""
-    sql = _SQLITE_INSERTS.get(rows)
-    if sql is None:
-        sql = _SQLITE_INSERTS[rows] = (f"INSERT INTO usage_records ({', '.join(_FIELDS)}) VALUES "
-                                       + ", ".join([_ROW] * rows) + " ON CONFLICT (request_id) DO NOTHING")
-    return sql
+    return (f"INSERT INTO usage_records ({', '.join(_FIELDS)}) VALUES " + ", ".join([_ROW] * rows)
+            + " ON CONFLICT (request_id) DO NOTHING")
+
+
+_SQLITE_INSERTS = {rows: _sqlite_insert(rows) for rows in _RUNS}
 _JSON = msgspec.json.Encoder()
 _UNITS = Decimal(10) ** MONEY_PLACES
 _MAX_UNITS = 10 ** MONEY_DIGITS
@@ -73,11 +73,20 @@ class UsageRepo(Repo):
         if not batch:
             return
         if self.engine.dialect.name == "sqlite":
+            rows = [sqlite_values(r) for r in batch]
             async with self._write() as db:
-                for start in range(0, len(batch), _ROWS_PER_INSERT):
-                    part = batch[start:start + _ROWS_PER_INSERT]
-                    values = tuple(value for r in part for value in sqlite_values(r))
-                    await db.exec_driver_sql(_sqlite_insert(len(part)), values)
+                start = 0
+                for size in _RUNS:
+                    runs = (len(rows) - start) // size
+                    if runs == 0:
+                        continue
+                    if size == 1:
+                        await db.exec_driver_sql(_SQLITE_INSERTS[1], rows[start:])
+                        break
+                    for _ in range(runs):
+                        values = tuple(value for row in rows[start:start + size] for value in row)
+                        await db.exec_driver_sql(_SQLITE_INSERTS[size], values)
+                        start += size
             return
         statement = postgresql.insert(usage_records).on_conflict_do_nothing(index_elements=["request_id"])
         async with self._write() as db:

@@ -132,3 +132,22 @@ def test_each_process_claims_its_own_journal_and_finds_the_orphans(tmp_path: Pat
         release(lock)
     mine.close()
     other.close()
+
+
+@pytest.mark.parametrize("sizes", [(1, 49, 50, 51, 499, 500, 84), (1234,), (3, 3, 3)])
+async def test_batches_of_any_size_are_stored_once_each(tmp_path: Path, sizes: tuple[int, ...]) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    await upgrade(url)
+    store = Store.open(url)
+    try:
+        records = [_record(n) for n in range(sum(sizes))]
+        start = 0
+        for size in sizes:
+            await store.usage.insert(records[start:start + size])
+            start += size
+        await store.usage.insert(records[:60])  # a replay meets stored records: nothing twice
+        assert await store.usage.count() == len(records)
+        spent = await store.usage.spent(datetime(2000, 1, 1, tzinfo=UTC))
+        assert spent["key:k"] == sum((r.cost for r in records), Decimal(0))
+    finally:
+        await store.close()
