@@ -43,31 +43,37 @@ class StreamEncoder(Protocol):
 
 async def relay(gateway: Gateway, ctx: RequestContext, stream: OpenStream, encoder: StreamEncoder,
                 watch: DisconnectWatch, send: Send) -> None:
+    """Pass the stream on as it arrives. What has all arrived by the time it is encoded (a short answer
+    often comes in one read) is held and goes out with the end, in one write with the headers."""
     target = stream.target
     headers = ctx.response_headers(target.provider.name, target.model, len(stream.attempts),
                                    stream.upstream_seconds)
     headers.extend(SSE_HEADERS)
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
     accumulated = Accumulator()
     frames = 0
     first: float | None = None
     error: str | None = None
+    held: list[bytes] = []  # encoded, not sent yet
+    started = False
     try:
         async for batch in stream.batches():
-            out = []
             for frame in batch:
                 frames += frame.count
                 for event in frame.events:
                     accumulated.add(event)
                 data = encoder.frame(frame)
                 if data:
-                    out.append(data)
-            if out:
-                await send({"type": "http.response.body", "body": b"".join(out), "more_body": True})
-                if first is None:
-                    first = time.perf_counter()
-            if stream.arriving():
-                watch.arm()  # from here on the stream waits on its upstream: stop it if the client leaves
+                    held.append(data)
+            if stream.arriving():  # more to wait for: send what is here, and stop if the client leaves
+                if held:
+                    if not started:
+                        await send({"type": "http.response.start", "status": 200, "headers": headers})
+                        started = True
+                    await send({"type": "http.response.body", "body": b"".join(held), "more_body": True})
+                    held = []
+                    if first is None:
+                        first = time.perf_counter()
+                watch.arm()
         tail = encoder.end()
     except ByWayError as e:
         error = e.message
@@ -77,9 +83,15 @@ async def relay(gateway: Gateway, ctx: RequestContext, stream: OpenStream, encod
         raise
     finally:
         stream.close()
+        if first is None and held:
+            first = time.perf_counter()  # it all goes out now
         metered = gateway.engine.finish_stream(stream, accumulated, frames)
         meter(gateway, ctx, provider=target.provider.name, connection=target.provider.connection_id,
               model=target.model, usage=metered.usage, cost=metered.cost, estimated=metered.estimated,
               attempts=stream.attempts, upstream_seconds=stream.upstream_seconds, ttft=first, error=error)
     watch.finishing()
-    await send({"type": "http.response.body", "body": tail, "more_body": False})
+    body = b"".join(held) + tail if held else tail
+    if not started:
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
