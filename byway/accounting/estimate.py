@@ -1,8 +1,8 @@
 """Token estimates, for when nobody has counted yet: the worst case a budget reserves before a call, the
 tokens a rate limit charges up front, and the usage of an answer whose provider reported none.
 
-About four characters of English or code make a token for the tokenizers in use, plus a few tokens of
-framing per message; an image is charged at a typical tile cost. An estimate is only ever used as one:
+Text goes by the one rule in ``byway.core.usage.estimate_tokens`` (about four characters a token), plus a
+few tokens of framing per message; an image is charged at a typical tile cost. An estimate is only ever used as one:
 records that rest on it are marked ``estimated``.
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import msgspec
 
-from byway.core import ChatRequest, Usage
+from byway.core import ChatRequest
 from byway.core.parts import ImagePart, TextPart, ThinkingPart, ToolCallPart, ToolResultPart
+from byway.core.usage import CHARS_PER_TOKEN, estimate_tokens
 
-CHARS_PER_TOKEN = 4
 TOKENS_PER_MESSAGE = 4
 TOKENS_PER_IMAGE = 765  # a 512x512-tile image at high detail on OpenAI's scale; others charge less
 
@@ -45,8 +45,4 @@ def prompt_tokens(request: ChatRequest) -> int:
 
 
 def embedding_tokens(inputs: list[str]) -> int:
-    return sum(tokens_in_text(len(text)) for text in inputs)
-
-
-def estimated_usage(prompt: int, output: int) -> Usage:
-    return Usage(input_tokens=prompt, output_tokens=output)
+    return sum(estimate_tokens(text) for text in inputs)

@@ -13,7 +13,6 @@ Latency quantiles come from a bounded window of each provider's most recent requ
 from __future__ import annotations
 
 import math
-import threading
 import time
 from bisect import bisect_left
 from collections import deque
@@ -252,12 +251,11 @@ class _Provider(_Tally):
 
 
 class ProviderStats:
-    """The statistics. ``add`` may run on another thread than the readers (the ledger's writer), so every
-    method holds one lock for the short time it touches the counters."""
+    """The statistics. Fed by the ledger's writer and read by handlers, all on the event loop: nothing
+    here needs a lock."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        self._lock = threading.Lock()
         self._providers: dict[str, _Provider] = {}
         self._since = clock()
 
@@ -267,42 +265,36 @@ class ProviderStats:
         return datetime.fromtimestamp(self._since, UTC)
 
     def add(self, records: Sequence[UsageRecord]) -> None:
-        with self._lock:
-            providers = self._providers
-            for record in records:
-                key = connection_of(record)
-                entry = providers.get(key)
-                if entry is None:
-                    entry = providers[key] = _Provider(record.provider)
-                entry.add(record)
+        providers = self._providers
+        for record in records:
+            key = connection_of(record)
+            entry = providers.get(key)
+            if entry is None:
+                entry = providers[key] = _Provider(record.provider)
+            entry.add(record)
 
     def reset(self) -> None:
-        with self._lock:
-            self._providers = {}
-            self._since = self._clock()
+        self._providers = {}
+        self._since = self._clock()
 
     def providers(self) -> list[ProviderMetrics]:
         """Every provider that served a request in the window, by key."""
-        with self._lock:
-            return [self._providers[k].metrics(k) for k in sorted(self._providers)]
+        return [self._providers[k].metrics(k) for k in sorted(self._providers)]
 
     def provider(self, key: str) -> ProviderMetrics | None:
-        with self._lock:
-            entry = self._providers.get(key)
-            return None if entry is None else entry.metrics(key)
+        entry = self._providers.get(key)
+        return None if entry is None else entry.metrics(key)
 
     def totals(self) -> Totals:
-        with self._lock:
-            tally = _Tally()
-            for entry in self._providers.values():
-                tally.merge(entry)
-            return tally.totals()
+        tally = _Tally()
+        for entry in self._providers.values():
+            tally.merge(entry)
+        return tally.totals()
 
     def histograms(self) -> list[ProviderHistograms]:
         """Each provider's latency and overhead histograms (for Prometheus)."""
-        with self._lock:
-            return [ProviderHistograms(provider=k, latency=e.latency.buckets(), overhead=e.overhead.buckets())
-                    for k, e in sorted(self._providers.items())]
+        return [ProviderHistograms(provider=k, latency=e.latency.buckets(), overhead=e.overhead.buckets())
+                for k, e in sorted(self._providers.items())]
 
 
 def idle(key: str, name: str) -> ProviderMetrics:

@@ -40,12 +40,3 @@ class UsageRecord(msgspec.Struct, frozen=True, kw_only=True):
     attempts: tuple[AttemptRecord, ...] = ()
     overhead_ms: float = 0.0  # time spent in Byway itself (metrics only; not stored)
 
-    @property
-    def scopes(self) -> tuple[str, ...]:
-        """The budget scopes this record's cost counts against (see ``byway.accounting.budgets``)."""
-        found = [f"credential:{self.credential}" if self.credential else f"provider:{self.provider}"]
-        if self.user_id:
-            found.append(f"user:{self.user_id}")
-        if self.key_id:
-            found.append(f"key:{self.key_id}")
-        return tuple(found)

@@ -24,10 +24,10 @@ from byway.core import (
     UpstreamUnavailableError,
     Usage,
 )
+from byway.core.usage import estimate_tokens
 from byway.providers.bedrock_request import base_model
 
 COHERE_BATCH = 96
-_CHARS_PER_TOKEN = 4
 
 
 class _Titan(msgspec.Struct):
@@ -143,6 +143,6 @@ def _parse_cohere(provider: str, request: EmbeddingRequest, bodies: list[bytes])
     if counted:
         return EmbeddingResponse(vectors=vectors, usage=Usage(input_tokens=billed), model=request.model,
                                  provider=provider)
-    estimate = sum(-(-len(text) // _CHARS_PER_TOKEN) for text in request.inputs)
+    estimate = sum(estimate_tokens(text) for text in request.inputs)
     return EmbeddingResponse(vectors=vectors, usage=Usage(input_tokens=estimate), model=request.model,
                              provider=provider, estimated=True)

@@ -35,6 +35,7 @@ from byway.core import (
     UpstreamUnavailableError,
     Usage,
 )
+from byway.core.usage import estimate_tokens
 from byway.providers.base import AdapterBase, HttpCall
 from byway.providers.catalog import ProviderSpec
 from byway.providers.config import ProviderConfig, ProviderType
@@ -99,11 +100,6 @@ class _ModelList(msgspec.Struct, rename="camel"):
 _BATCH_EMBEDDED = msgspec.json.Decoder(_BatchEmbedded)
 _PREDICTED = msgspec.json.Decoder(_Predicted)
 _MODELS = msgspec.json.Decoder(_ModelList)
-
-
-def estimate_tokens(text: str) -> int:
-    """``ceil(chars / 4)``: the estimate used where Gemini reports no usage."""
-    return (len(text) + 3) // 4
 
 
 class GeminiAdapter(AdapterBase):

@@ -42,10 +42,6 @@ def _usage_at(data: bytes) -> int:
     return -1
 
 
-def _reports_usage(data: bytes) -> bool:
-    return _usage_at(data) != -1
-
-
 def _finishes(data: bytes) -> bool:
     return b'"finish_reason":"' in data or b'"finish_reason": "' in data
 
@@ -126,7 +122,7 @@ class OpenAIStreamDecoder:
         if data == _DONE:
             self._done = True
             return Frame(raw=event.raw, events=[])
-        if self.lean and self._started and not _reports_usage(data) and b'"error"' not in data:
+        if self.lean and self._started and _usage_at(data) == -1 and b'"error"' not in data:
             if _finishes(data):
                 self._finished = True
             return Frame(raw=event.raw, events=[])

@@ -25,6 +25,7 @@ import aiohttp
 import msgspec
 
 from byway.accounting.budgets import Alert
+from byway.server.management.http import encode
 from byway.store import Store
 from byway.store.alerts import StoredAlert
 
@@ -50,7 +51,8 @@ class WebhookAlert(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def webhook_body(alert: StoredAlert) -> bytes:
-    return msgspec.json.encode(WebhookAlert(id=alert.id, scope=alert.scope, period=alert.period,
+    """The alert as the webhook gets it, money in the management API's plain notation."""
+    return encode(WebhookAlert(id=alert.id, scope=alert.scope, period=alert.period,
                                             user_id=alert.user_id, percent=alert.percent, spent=alert.spent,
                                             budget=alert.budget, created_at=alert.created_at))
 
