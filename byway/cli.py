@@ -61,7 +61,7 @@ def serve(config: ConfigOption = None,
         os.environ.setdefault("BYWAY_DATA_DIR", str(settings.data_dir))
         uvicorn.run("byway.server.factory:from_environment", factory=True, workers=workers, **options)
     else:
-        uvicorn.run(build_app(cfg, settings), **options)
+        uvicorn.run(build_app(cfg, settings, writer_process=True), **options)
 
 
 @app.command()

@@ -3,11 +3,11 @@ request ends, with no database round trip on the request path.
 
 Each record is one line of JSON appended with a single ``write`` to a file opened ``O_APPEND``: once the
 call returns the bytes are the kernel's, so a gateway killed with SIGKILL (not a power cut: no fsync
-per record) loses nothing it recorded. A background task reads what was appended since the last
-checkpoint in batches, writes them to the database, and then moves the checkpoint; on start the same
-reading replays whatever the previous process had not yet written. A line cut short by a crash mid-write
-is skipped (it never reached the end of a request). Segments roll over at ``max_segment_bytes`` and are
-deleted once fully checkpointed.
+per record) loses nothing it recorded. A writer (``JournalFiles``: it may be another process, which only
+reads) takes what was appended since the last checkpoint in batches, stores them in the database, and then
+moves the checkpoint; on start the same reading replays whatever an earlier process had not yet stored. A
+line cut short by a crash mid-write is skipped (it never reached the end of a request). Segments roll over
+at ``max_segment_bytes`` and are deleted once fully checkpointed.
 """
 
 from __future__ import annotations
@@ -37,39 +37,14 @@ class Batch(msgspec.Struct, frozen=True):
     end: Position  # checkpoint here once the records are stored
 
 
-class Journal:
-    def __init__(self, directory: Path | str, *, max_segment_bytes: int = MAX_SEGMENT_BYTES) -> None:
+class JournalFiles:
+    """A journal directory as its reader sees it: the checkpoint, what lies beyond it, moving it on. Any
+    number of processes may read and commit one journal (a record stored twice is stored once); a commit
+    that lands after a later one only makes the next reading go over stored records again."""
+
+    def __init__(self, directory: Path | str) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.max_segment_bytes = max_segment_bytes
-        segments = self._segments()
-        self._segment = segments[-1] if segments else 1
-        self._fd = self._open(self._segment)
-        self._size = os.fstat(self._fd).st_size
-        if self._size and not self._ends_with_newline():
-            # a crash cut the last line short: end it, so the next record starts a line of its own
-            self._size += os.write(self._fd, b"\n")
-
-    def _ends_with_newline(self) -> bool:
-        with open(self.directory / _SEGMENT.format(self._segment), "rb") as f:
-            f.seek(-1, os.SEEK_END)
-            return f.read(1) == b"\n"
-
-    # --- the request path ---------------------------------------------------------------------------------
-
-    def append(self, record: UsageRecord) -> Position:
-        """Make ``record`` durable against a process crash: one ``write`` of one line. Answers where the
-        journal now ends (checkpoint there once this record and those before it are stored)."""
-        line = _ENCODER.encode(record) + b"\n"
-        if self._size + len(line) > self.max_segment_bytes and self._size > 0:
-            self._roll()
-        written = os.write(self._fd, line)
-        if written != len(line):  # a short write to a regular file means the disk is full
-            raise OSError(f"usage journal: wrote {written} of {len(line)} bytes")
-        self._size += written
-        return Position(self._segment, self._size)
-
-    # --- the writer behind it ------------------------------------------------------------------------------
 
     def checkpoint(self) -> Position:
         try:
@@ -106,15 +81,12 @@ class Journal:
 
     def commit(self, position: Position) -> None:
         """Everything before ``position`` is stored: move the checkpoint and drop finished segments."""
-        temporary = self.directory / (_CHECKPOINT + ".tmp")
+        temporary = self.directory / f"{_CHECKPOINT}.{os.getpid()}.tmp"
         temporary.write_text(f"{position.segment} {position.offset}")
         os.replace(temporary, self.directory / _CHECKPOINT)
         for segment in self._segments():
-            if segment < position.segment and segment != self._segment:
+            if segment < position.segment:  # read to its end, and the appending has moved on
                 (self.directory / _SEGMENT.format(segment)).unlink(missing_ok=True)
-
-    def close(self) -> None:
-        os.close(self._fd)
 
     # --- files ---------------------------------------------------------------------------------------------
 
@@ -126,6 +98,45 @@ class Journal:
             except ValueError:
                 continue
         return sorted(found)
+
+
+class Journal(JournalFiles):
+    """The journal of one process, which appends to it (and may read it as well)."""
+
+    def __init__(self, directory: Path | str, *, max_segment_bytes: int = MAX_SEGMENT_BYTES) -> None:
+        super().__init__(directory)
+        self.max_segment_bytes = max_segment_bytes
+        segments = self._segments()
+        self._segment = segments[-1] if segments else 1
+        self._fd = self._open(self._segment)
+        self._size = os.fstat(self._fd).st_size
+        if self._size and not self._ends_with_newline():
+            # a crash cut the last line short: end it, so the next record starts a line of its own
+            self._size += os.write(self._fd, b"\n")
+
+    def _ends_with_newline(self) -> bool:
+        with open(self.directory / _SEGMENT.format(self._segment), "rb") as f:
+            f.seek(-1, os.SEEK_END)
+            return f.read(1) == b"\n"
+
+    # --- the request path ---------------------------------------------------------------------------------
+
+    def append(self, record: UsageRecord) -> None:
+        """Make ``record`` durable against a process crash: one ``write`` of one line."""
+        line = _ENCODER.encode(record) + b"\n"
+        if self._size + len(line) > self.max_segment_bytes and self._size > 0:
+            self._roll()
+        written = os.write(self._fd, line)
+        if written != len(line):  # a short write to a regular file means the disk is full
+            raise OSError(f"usage journal: wrote {written} of {len(line)} bytes")
+        self._size += written
+
+    def end(self) -> Position:
+        """Where the journal ends now: once the checkpoint is here, everything appended so far is stored."""
+        return Position(self._segment, self._size)
+
+    def close(self) -> None:
+        os.close(self._fd)
 
     def _open(self, segment: int) -> int:
         return os.open(self.directory / _SEGMENT.format(segment), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

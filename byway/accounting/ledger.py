@@ -1,12 +1,14 @@
-"""The usage ledger: every record is made durable in the local journal on the request path, and written
-to the database in batches by a background task.
+"""The usage ledger: every record is made durable in the local journal on the request path, and stored in
+the database in batches behind it.
 
-``record`` costs one ``write`` and a list append. The writer wakes every ``interval`` seconds (sooner
-when a batch is full), stores what was recorded since in one transaction, hands the batch to the
-listeners (statistics, metrics), and moves the journal's checkpoint. On start it first replays what an
-earlier process journaled but never stored; the database ignores a record it already has (by request id),
-so a crash between storing and checkpointing costs nothing. If the database stays away long enough for the
-buffer to fill, the buffer is dropped and the writer catches up from the journal instead.
+``record`` costs one ``write`` and a list append. Storing is ``drain``: read what the journal holds beyond
+its checkpoint, store it in batches (the database ignores a record it already has, by request id, so a
+crash between storing and checkpointing costs nothing), move the checkpoint. A ledger given a ``spawn``
+leaves the draining to a writer process of its own, so the database work costs the event loop nothing;
+without one it drains every ``interval`` seconds itself. Either way, every ``interval`` seconds the records
+recorded since are handed to the listeners (statistics, metrics), and on start whatever an earlier process
+journaled but never stored is stored first. If the database is away, nothing piles up in memory: the
+records wait in the journal.
 
 Several worker processes each claim a journal directory of their own (``claim_journal``); one left by a
 process that is gone is drained by whoever starts next.
@@ -20,8 +22,9 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
-from byway.accounting.journal import Journal, Position
+from byway.accounting.journal import Journal, JournalFiles
 from byway.core.usage_record import UsageRecord
 
 log = logging.getLogger("byway.ledger")
@@ -30,79 +33,110 @@ Sink = Callable[[list[UsageRecord]], Awaitable[None]]
 Listener = Callable[[Sequence[UsageRecord]], None]
 _LOCK = "lock"
 _MAX_SLOTS = 256
+_POLL = 0.005
+
+
+async def drain(journal: JournalFiles, sink: Sink, batch_size: int = 1000) -> int:
+    """Store what ``journal`` holds beyond its checkpoint, batch by batch, moving the checkpoint after each;
+    answer how many records were read."""
+    read = 0
+    for batch in journal.pending(batch_size):
+        if batch.records:
+            await sink(batch.records)
+            read += len(batch.records)
+        journal.commit(batch.end)
+    return read
+
+
+class Writer(Protocol):
+    """A process that drains the ledger's journal on its own."""
+
+    def alive(self) -> bool: ...
+
+    def wake(self) -> None:
+        """Drain now rather than at the next interval."""
+
+    async def stop(self) -> None:
+        """Drain once more and end."""
+
+
+Spawn = Callable[[Path], Awaitable[Writer]]
 
 
 class Ledger:
     def __init__(self, journal: Journal, sink: Sink, *, interval: float = 0.2, batch_size: int = 1000,
-                 max_buffered: int = 100_000) -> None:
+                 spawn: Spawn | None = None, flush_timeout: float = 5.0) -> None:
         self.journal = journal
         self.sink = sink
         self.interval = interval
         self.batch_size = batch_size
-        self.max_buffered = max_buffered
+        self.flush_timeout = flush_timeout
         self.listeners: list[Listener] = []
-        self._buffer: list[UsageRecord] = []
-        self._end: Position | None = None
-        self._overflowed = False
+        self._fresh: list[UsageRecord] = []  # recorded, not yet handed to the listeners
+        self._spawn = spawn
+        self._writer: Writer | None = None
         self._lock = asyncio.Lock()
-        self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self.stored = 0  # records written to the database by this process (replays included)
 
     # --- the request path ---------------------------------------------------------------------------------
 
     def record(self, record: UsageRecord) -> None:
-        end = self.journal.append(record)
-        if self._overflowed:
-            return  # the writer is reading the journal itself until it has caught up
-        buffer = self._buffer
-        buffer.append(record)
-        self._end = end
-        if len(buffer) >= self.batch_size:
-            if len(buffer) >= self.max_buffered:
-                log.warning("usage ledger: %d records wait for the database; continuing from the journal",
-                            len(buffer))
-                self._buffer = []
-                self._overflowed = True
-            self._wake.set()
+        self.journal.append(record)
+        self._fresh.append(record)
 
-    # --- the writer ----------------------------------------------------------------------------------------
+    # --- behind it -----------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Replay what the journal holds beyond its checkpoint, then write in the background."""
+        """Store what the journal holds beyond its checkpoint, then store in the background."""
         async with self._lock:
-            await self._catch_up(self.journal)
+            await drain(self.journal, self.sink, self.batch_size)
+        if self._spawn is not None:
+            self._writer = await self._spawn(self.journal.directory)
         self._task = asyncio.create_task(self._run(), name="usage-ledger")
+
+    def publish(self) -> None:
+        """Hand the records recorded since the last call to the listeners."""
+        fresh = self._fresh
+        if not fresh:
+            return
+        self._fresh = []
+        for listener in self.listeners:
+            try:
+                listener(fresh)
+            except Exception:
+                log.exception("usage ledger: a listener failed")
 
     async def flush(self) -> None:
         """Return once everything recorded so far is stored and the listeners have seen it."""
+        self.publish()
+        end = self.journal.end()
+        writer = self._writer
+        if writer is not None and writer.alive():
+            writer.wake()
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.flush_timeout
+            while self.journal.checkpoint() < end:
+                if loop.time() > deadline or not writer.alive():
+                    break  # store them from here instead
+                await asyncio.sleep(_POLL)
+            else:
+                return
         async with self._lock:
-            if self._overflowed:
-                await self._catch_up(self.journal)
-                return
-            if not self._buffer:
-                return
-            batch, end = self._buffer, self._end
-            self._buffer = []
-            try:
-                await self._store(batch)
-            except BaseException:
-                if not self._overflowed:
-                    self._buffer[:0] = batch  # try again next time, in order
-                raise
-            if end is not None and not self._overflowed:
-                self.journal.commit(end)
+            await drain(self.journal, self.sink, self.batch_size)
 
-    async def replay(self, journal: Journal) -> None:
+    async def replay(self, journal: JournalFiles) -> None:
         """Store what another journal (one left by a process that is gone) holds beyond its checkpoint."""
         async with self._lock:
-            await self._catch_up(journal)
+            await drain(journal, self.sink, self.batch_size)
 
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            await writer.stop()
         try:
             await self.flush()
         except Exception as e:  # what is not stored stays in the journal for the next start
@@ -111,14 +145,21 @@ class Ledger:
 
     async def _run(self) -> None:
         failures = 0
+        loop = asyncio.get_running_loop()
+        respawn_at = 0.0
         while True:
+            await asyncio.sleep(self.interval)
+            self.publish()
             try:
-                await asyncio.wait_for(self._wake.wait(), self.interval)
-            except TimeoutError:
-                pass
-            self._wake.clear()
-            try:
-                await self.flush()
+                writer = self._writer
+                if self._spawn is not None and (writer is None or not writer.alive()) and loop.time() >= respawn_at:
+                    log.warning("usage ledger: the writer process is gone; starting another")
+                    self._writer = None
+                    respawn_at = loop.time() + 30.0  # one that dies at once is not restarted in a loop
+                    self._writer = await self._spawn(self.journal.directory)
+                if self._writer is None or not self._writer.alive():
+                    async with self._lock:
+                        await drain(self.journal, self.sink, self.batch_size)
                 failures = 0
             except asyncio.CancelledError:
                 raise
@@ -126,32 +167,6 @@ class Ledger:
                 failures += 1
                 log.warning("usage ledger: storing records failed (%s); retrying", type(e).__name__)
                 await asyncio.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
-
-    async def _store(self, batch: list[UsageRecord]) -> None:
-        for start in range(0, len(batch), self.batch_size):
-            await self.sink(batch[start:start + self.batch_size])
-        self.stored += len(batch)
-        for listener in self.listeners:
-            try:
-                listener(batch)
-            except Exception:
-                log.exception("usage ledger: a listener failed")
-
-    async def _catch_up(self, journal: Journal) -> None:
-        """Store ``journal``'s records beyond its checkpoint, until a pass finds none. The last pass does
-        not await, so nothing appended during the catching up is missed when buffering resumes."""
-        while True:
-            found = False
-            for batch in journal.pending(self.batch_size):
-                if batch.records:
-                    found = True
-                    await self._store(batch.records)
-                journal.commit(batch.end)
-            if not found:
-                if journal is self.journal:
-                    self._overflowed = False
-                    self._end = None
-                return
 
 
 def claim_journal(directory: Path) -> Journal:

@@ -17,6 +17,7 @@ from byway.server.app import App, create_app
 from byway.server.auth import Chain, MasterKey
 from byway.server.bootstrap import Settings, settle
 from byway.server.metering import install_metering
+from byway.store.url import async_url, is_memory
 
 
 def accounts_for(config: GatewayConfig, settings: Settings, *, transport: Transport | None = None,
@@ -28,16 +29,19 @@ def accounts_for(config: GatewayConfig, settings: Settings, *, transport: Transp
 
 
 def build_app(config: GatewayConfig, settings: Settings, *, poll_seconds: float = POLL_SECONDS,
-              resolver: AbstractResolver | None = None) -> App:
+              resolver: AbstractResolver | None = None, writer_process: bool = False) -> App:
     """The gateway for ``config``. Users' credentials connect through the SSRF guard unless the config
-    allows private base URLs; ``resolver`` replaces DNS for the guard (tests)."""
+    allows private base URLs; ``resolver`` replaces DNS for the guard (tests). ``writer_process``: usage
+    records are stored by a process of their own (``byway serve``), not on this event loop."""
     transport = Transport() if config.allow_private_base_urls else GuardedTransport(resolver)
     engine = Engine.from_config(config, transport=transport)
     accounts = accounts_for(config, settings, transport=transport, poll_seconds=poll_seconds, resolver=resolver)
     engine.router.personal = accounts.directory.personal
     authenticator = Chain(MasterKey(settings.master_key), accounts.directory)
     app = create_app(engine, authenticator, settings.database_url, accounts)
-    install_metering(app.gateway, settings.data_dir / "journal", alert_webhook_url=config.alert_webhook_url)
+    in_memory = is_memory(async_url(settings.database_url))  # only this process can reach it
+    install_metering(app.gateway, settings.data_dir / "journal", alert_webhook_url=config.alert_webhook_url,
+                     writer_database_url=settings.database_url if writer_process and not in_memory else None)
     return app
 
 
@@ -53,7 +57,7 @@ async def prepare(config: GatewayConfig, settings: Settings) -> None:
 
 def build(config_path: str | None) -> App:
     config = load_config(config_path)
-    return build_app(config, settle(config))
+    return build_app(config, settle(config), writer_process=True)
 
 
 def from_environment() -> App:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from byway.accounting.ledger import Ledger, claim_journal, orphaned_journals, release
+from byway.accounting.ledger import Ledger, Spawn, Writer, claim_journal, orphaned_journals, release
 from byway.accounting.stats import ProviderStats
 from byway.core import ByWayError, Usage
 from byway.core.periods import month_range
@@ -17,10 +17,12 @@ from byway.core.usage_record import AttemptRecord, UsageRecord
 from byway.routing.dispatch import Attempt
 from byway.server.alerts import AlertDesk
 from byway.server.context import Gateway, RequestContext
+from byway.server.ledger_writer import WriterProcess
 
 _CREDENTIAL = "credential:"
 _NOTHING = Usage()
 _ZERO = Decimal(0)
+LEDGER_INTERVAL = 0.2  # seconds between the ledger's rounds: listeners fed, journal stored
 
 
 def meter(gateway: Gateway, ctx: RequestContext, *, provider: str, connection: str, model: str, usage: Usage,
@@ -62,14 +64,24 @@ def meter_failure(gateway: Gateway, ctx: RequestContext, error: ByWayError, stat
           upstream_seconds=sum(a.latency_ms for a in attempts) / 1000, status=status, error=error.message)
 
 
-def install_metering(gateway: Gateway, journal_dir: Path, *, alert_webhook_url: str | None = None) -> None:
+def install_metering(gateway: Gateway, journal_dir: Path, *, alert_webhook_url: str | None = None,
+                     writer_database_url: str | None = None) -> None:
     """Give a gateway with a database its ledger (a journal directory of its own under ``journal_dir``),
-    the statistics fed from it, and the alert desk its budgets report to. Started with the server."""
+    the statistics fed from it, and the alert desk its budgets report to. Started with the server. With
+    ``writer_database_url`` the ledger's journal is stored by a writer process of its own (``byway serve``);
+    without, on the gateway's own event loop (an app run in-process)."""
     accounts = gateway.accounts
     if accounts is None:
         return
     store = accounts.store
-    gateway.ledger = Ledger(claim_journal(journal_dir), store.usage.insert)
+    spawn: Spawn | None = None
+    if writer_database_url is not None:
+        url = writer_database_url
+
+        async def spawn(directory: Path) -> Writer:
+            return await WriterProcess.start(directory, url, LEDGER_INTERVAL)
+
+    gateway.ledger = Ledger(claim_journal(journal_dir), store.usage.insert, interval=LEDGER_INTERVAL, spawn=spawn)
     gateway.stats = ProviderStats()
     gateway.ledger.listeners.append(gateway.stats.add)
     gateway.alerts = AlertDesk(store, alert_webhook_url)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import os
+import signal
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from byway.accounting.journal import Journal
+from byway.accounting.journal import Journal, JournalFiles
 from byway.accounting.ledger import Ledger, claim_journal, orphaned_journals, release
 from byway.core.usage_record import UsageRecord
+from byway.server.ledger_writer import WriterProcess
 from byway.store import Store, upgrade
 
 
@@ -102,22 +105,113 @@ async def test_what_a_dead_process_journaled_is_replayed_once_into_the_database(
         await store.close()
 
 
-async def test_overflow_drops_the_buffer_and_catches_up_from_the_journal(tmp_path: Path) -> None:
+async def test_while_the_database_is_away_records_wait_in_the_journal_not_in_memory(tmp_path: Path) -> None:
     sink = Sink()
-    ledger = Ledger(Journal(tmp_path), sink, interval=60, batch_size=4, max_buffered=8)
+    seen: list[Sequence[UsageRecord]] = []
+    ledger = Ledger(Journal(tmp_path), sink, interval=60, batch_size=4)
+    ledger.listeners.append(seen.append)
     await ledger.start()
     sink.fail = 1
-    for n in range(4):
+    for n in range(10):
         ledger.record(_record(n))
     with pytest.raises(ConnectionError):
         await ledger.flush()
-    for n in range(4, 20):  # the database is away and the buffer fills: the journal has them all
+    assert sum(len(b) for b in seen) == 10  # the listeners do not wait for the database
+    assert ledger._fresh == []
+    for n in range(10, 21):
         ledger.record(_record(n))
     await ledger.flush()
-    ledger.record(_record(20))  # buffering again once caught up
-    await ledger.flush()
     assert [r.tokens_out for r in sink.stored] == list(range(21))
+    assert list(Journal(tmp_path).pending()) == []
     await ledger.close()
+
+
+class Refusing:
+    """A sink that must not be used: the writer process stores, not the ledger's own process."""
+
+    calls = 0
+
+    async def __call__(self, batch: list[UsageRecord]) -> None:
+        self.calls += 1
+        raise AssertionError("stored in the gateway process")
+
+
+async def _store(tmp_path: Path) -> tuple[str, Store]:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    await upgrade(url)
+    return url, Store.open(url)
+
+
+def _spawner(url: str, started: list[WriterProcess]) -> Callable[[Path], Awaitable[WriterProcess]]:
+    """Starts real writer processes on the database at ``url``, keeping them in ``started``."""
+    async def spawn(directory: Path) -> WriterProcess:
+        started.append(await WriterProcess.start(directory, url, 0.05))
+        return started[-1]
+    return spawn
+
+
+async def test_a_writer_process_stores_the_journal_and_flush_waits_for_it(tmp_path: Path) -> None:
+    url, store = await _store(tmp_path)
+    started: list[WriterProcess] = []
+    spawn = _spawner(url, started)
+    refusing = Refusing()
+    ledger = Ledger(Journal(tmp_path / "j"), refusing, interval=0.05, spawn=spawn)
+    try:
+        await ledger.start()
+        for n in range(50):
+            ledger.record(_record(n))
+        await ledger.flush()  # returns once the writer process has stored everything recorded so far
+        assert await store.usage.count() == 50
+        for n in range(50, 60):
+            ledger.record(_record(n))
+        for _ in range(200):  # and it stores on its own, without being asked
+            if await store.usage.count() == 60:
+                break
+            await asyncio.sleep(0.02)
+        assert await store.usage.count() == 60
+        assert refusing.calls == 0
+        await ledger.close()
+        assert not started[0].alive()
+    finally:
+        await store.close()
+
+
+async def test_a_writer_process_that_dies_is_replaced(tmp_path: Path) -> None:
+    url, store = await _store(tmp_path)
+    started: list[WriterProcess] = []
+    spawn = _spawner(url, started)
+    ledger = Ledger(Journal(tmp_path / "j"), store.usage.insert, interval=0.05, spawn=spawn)
+    try:
+        await ledger.start()
+        os.kill(started[0].pid, signal.SIGKILL)
+        for _ in range(200):
+            if len(started) == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert len(started) == 2 and started[1].alive()
+        for n in range(5):
+            ledger.record(_record(n))
+        await ledger.flush()
+        assert await store.usage.count() == 5
+        await ledger.close()
+    finally:
+        await store.close()
+
+
+async def test_the_writer_process_drains_and_ends_when_its_gateway_is_gone(tmp_path: Path) -> None:
+    url, store = await _store(tmp_path)
+    journal = Journal(tmp_path / "j")
+    writer = await WriterProcess.start(journal.directory, url, 3600)  # never on its own interval
+    try:
+        for n in range(7):
+            journal.append(_record(n))
+        await writer.stop()  # closes its stdin, as the gateway's death does
+        assert not writer.alive()
+        assert await store.usage.count() == 7
+        assert list(JournalFiles(journal.directory).pending()) == []
+    finally:
+        journal.close()
+        await store.close()
 
 
 def test_each_process_claims_its_own_journal_and_finds_the_orphans(tmp_path: Path) -> None:

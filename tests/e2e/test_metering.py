@@ -269,31 +269,60 @@ def test_a_providers_rate_limit_moves_on_or_refuses_with_retry_after(served: Ser
     assert 1 <= int(limited.headers["retry-after"]) <= 60
 
 
-def test_sigkill_under_load_loses_no_record_of_a_delivered_answer(mock: MockServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kill", ["gateway and writer", "gateway alone"])
+def test_sigkill_under_load_loses_no_record_of_a_delivered_answer(mock: MockServer, tmp_path: Path,
+                                                                   kill: str) -> None:
     config = _config(tmp_path, mock)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     env.update(BYWAY_MASTER_KEY=MASTER, BYWAY_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1")
     log = open(tmp_path / "serve.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "byway.cli", "serve", "--config", str(config), "--port",
-                             str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
+                             str(port)], stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
+    whole_group = kill == "gateway and writer"  # as the OOM killer or a container's end takes them both
     try:
         _wait_up(url, proc)
-        delivered = asyncio.run(_load_until_killed(url, proc))
+        delivered = asyncio.run(_load_until_killed(url, proc, whole_group))
     finally:
         proc.kill()
         proc.wait()
         log.close()
-    assert len(delivered) >= 50, "the load should have delivered answers before the kill"
-    # the kill came while the writer was behind: some delivered answers are only in the journal now
-    only_journaled = delivered - set(records(tmp_path))
-    assert only_journaled
-    with serving(config, tmp_path, MASTER):
-        found = wait_for(tmp_path, delivered, timeout=20)
-    missing = delivered - set(found)
-    assert not missing, f"{len(missing)} delivered answers have no usage record"
-    assert all(found[i]["success"] for i in delivered)
+    try:
+        assert len(delivered) >= 50, "the load should have delivered answers before the kill"
+        if whole_group:
+            # the kill came while the writer was behind: some delivered answers are only in the journal now
+            only_journaled = delivered - set(records(tmp_path))
+            assert only_journaled
+            with serving(config, tmp_path, MASTER):
+                found = wait_for(tmp_path, delivered, timeout=20)
+        else:
+            # the writer outlives its gateway long enough to store what the journal holds, then ends
+            found = wait_for(tmp_path, delivered, timeout=20)
+            assert _group_ends(proc.pid, timeout=10), "the writer process outlived its gateway"
+        missing = delivered - set(found)
+        assert not missing, f"{len(missing)} delivered answers have no usage record"
+        assert all(found[i]["success"] for i in delivered)
+    finally:
+        _kill_group(proc.pid)
+
+
+def _group_ends(group: int, timeout: float) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _kill_group(group: int) -> None:
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def _wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
@@ -310,8 +339,9 @@ def _wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("byway serve did not start")
 
 
-async def _load_until_killed(url: str, proc: subprocess.Popen[bytes]) -> set[str]:
-    """Send plain and streamed requests from 16 clients; SIGKILL the gateway once 300 answers are in.
+async def _load_until_killed(url: str, proc: subprocess.Popen[bytes], whole_group: bool) -> set[str]:
+    """Send plain and streamed requests from 16 clients; SIGKILL the gateway (``whole_group``: with its
+    writer process) once 300 answers are in.
     Answers the request ids of the answers that arrived whole."""
     delivered: set[str] = set()
     headers = {"authorization": f"Bearer {MASTER}"}
@@ -333,7 +363,10 @@ async def _load_until_killed(url: str, proc: subprocess.Popen[bytes]) -> set[str
                 return  # the gateway is gone
             if len(delivered) >= 300 and not stop.is_set():
                 stop.set()
-                os.kill(proc.pid, signal.SIGKILL)
+                if whole_group:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                else:
+                    os.kill(proc.pid, signal.SIGKILL)
 
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
         await asyncio.gather(*(client(n, http) for n in range(16)))
