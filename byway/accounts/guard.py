@@ -84,13 +84,9 @@ class _GuardedPool(Transport):
         self._inner = resolver
         self._check: GuardedResolver | None = None
 
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=60, enable_cleanup_closed=True,
-                                             resolver=GuardedResolver(self._inner))
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=False, auto_decompress=True,
-                                                  skip_auto_headers=("User-Agent",))
-        return self._session
+    def _connector(self) -> aiohttp.TCPConnector:
+        return aiohttp.TCPConnector(limit=0, ttl_dns_cache=60, enable_cleanup_closed=True,
+                                    resolver=GuardedResolver(self._inner))
 
     async def open(self, provider: ProviderConfig, call: HttpCall) -> UpstreamResponse:
         host = check_url(call.url, param="base_url")  # literal addresses: aiohttp never resolves them

@@ -15,6 +15,8 @@ from byway.core import UpstreamTimeoutError, UpstreamUnavailableError
 from byway.providers.base import HttpCall
 from byway.providers.config import ProviderConfig
 
+USER_AGENT = "byway"
+
 
 class UpstreamResponse:
     """An upstream answer whose headers have arrived; the body is read or streamed on demand."""
@@ -34,17 +36,18 @@ class UpstreamResponse:
         finally:
             self._response.release()
 
-    async def chunks(self, provider: ProviderConfig) -> AsyncIterator[bytes]:
-        """The body as it arrives. A failure mid-way raises a typed error."""
-        content = self._response.content
+    async def read_chunk(self, provider: ProviderConfig) -> bytes:
+        """The next part of the body as it arrives; ``b""`` at its end. A failure mid-way raises a typed
+        error."""
         try:
-            while True:
-                chunk = await content.readany()
-                if not chunk:
-                    return
-                yield chunk
+            return await self._response.content.readany()
         except Exception as e:
             raise _failure(provider, e) from None
+
+    async def chunks(self, provider: ProviderConfig) -> AsyncIterator[bytes]:
+        """The body as it arrives, part by part (``read_chunk`` until the end)."""
+        while chunk := await self.read_chunk(provider):
+            yield chunk
 
     def complete(self) -> bool:
         """Whether the whole body has arrived (reading on will not wait)."""
@@ -69,12 +72,14 @@ class Transport:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, enable_cleanup_closed=True)
             # trust_env stays off: aiohttp would then look up netrc and proxy settings in a thread for
             # every request. The proxy environment is read once per provider host instead (proxy_for).
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=False, auto_decompress=True,
-                                                  skip_auto_headers=("User-Agent",))
+            self._session = aiohttp.ClientSession(connector=self._connector(), trust_env=False,
+                                                  auto_decompress=True)
         return self._session
+
+    def _connector(self) -> aiohttp.TCPConnector:
+        return aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, enable_cleanup_closed=True)
 
     def _timeout(self, provider: ProviderConfig) -> aiohttp.ClientTimeout:
         key = (provider.connect_timeout, provider.idle_timeout or provider.timeout)
@@ -89,6 +94,7 @@ class Transport:
     async def open(self, provider: ProviderConfig, call: HttpCall) -> UpstreamResponse:
         """Send ``call``; return once the status and headers are in."""
         session = self._get_session()
+        call.headers.setdefault("user-agent", USER_AGENT)  # rather than aiohttp's, which names its version
         kwargs: dict[str, Any] = {"timeout": self._timeout(provider)}
         proxy = self.proxy_for(provider.proxy, call.url)
         if proxy:

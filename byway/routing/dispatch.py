@@ -104,11 +104,13 @@ class OpenStream:
     async def batches(self) -> AsyncIterator[list[Frame]]:
         """The frames of the stream, grouped as they arrived (one upstream read per batch), so a
         caller can pass each batch on in one write."""
+        upstream = self._upstream
+        provider = self.target.provider
         try:
             if self._first:
                 yield self._first
                 self._first = []
-            async for chunk in self._upstream.chunks(self.target.provider):
+            while chunk := await upstream.read_chunk(provider):
                 frames = self._decoder.feed(chunk)
                 if frames:
                     yield frames
@@ -116,7 +118,7 @@ class OpenStream:
             if rest:
                 yield rest
         finally:
-            self._upstream.close()
+            upstream.close()
 
     def arriving(self) -> bool:
         """Whether more of the stream is still to come from the upstream (reading on may wait)."""
@@ -282,10 +284,20 @@ class Dispatcher:
 async def _first_frames(upstream: UpstreamResponse, decoder: StreamDecoder, target: Target) -> list[Frame]:
     """Read until the first frame that means something; a provider that sends nothing for ``timeout`` seconds
     has timed out."""
+    provider = target.provider
     first: list[Frame] = []
+    chunk = b"-"
+    if provider.idle_timeout is None or provider.idle_timeout <= provider.timeout:
+        # the first read needs no clock of its own: the transport bounds each read by the provider's idle
+        # time (its ``timeout`` when it has none)
+        chunk = await upstream.read_chunk(provider)
+        if chunk:
+            first = decoder.feed(chunk)
+            if any(f.events for f in first):
+                return first
     try:
-        async with asyncio.timeout(target.provider.timeout):
-            async for chunk in upstream.chunks(target.provider):
+        async with asyncio.timeout(provider.timeout):
+            while chunk and (chunk := await upstream.read_chunk(provider)):
                 first.extend(decoder.feed(chunk))
                 if any(f.events for f in first):
                     return first
