@@ -24,7 +24,7 @@ from byway.providers.base import Frame
 from byway.providers.openai_errors import error_in_payload
 from byway.providers.openai_response import decode_completion, new_tool_call_id, stop_reason
 from byway.providers.openai_wire import WireCompletion, WireMessage, WireToolCall, arguments_text, chunk_texts
-from byway.providers.sse import SSEEvent, SSESplitter
+from byway.providers.sse import SSEEvent, SSESplitter, events_in
 
 _DONE = b"[DONE]"
 _USAGE = b'"usage"'
@@ -81,7 +81,8 @@ class OpenAIStreamDecoder:
         at = 0
         while not self._started and at < len(whole):
             end = whole.find(b"\n\n", at) + 2
-            frames.extend(self._frame(event) for event in SSESplitter().feed(whole[at:end]))
+            for event in events_in(whole[at:end]):
+                frames.append(self._frame(event))
             at = end
         if at < len(whole):
             frames.extend(self._lean(whole[at:] if at else whole))
@@ -105,7 +106,8 @@ class OpenAIStreamDecoder:
                 self._finished = True
             frames.append(Frame(raw=run, events=[], count=run.count(b"\n\n")))
         if head < len(whole):
-            frames.extend(self._frame(event) for event in SSESplitter().feed(whole[head:]))
+            for event in events_in(whole[head:]):
+                frames.append(self._frame(event))
         return frames
 
     def close(self) -> list[Frame]:

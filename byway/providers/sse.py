@@ -32,6 +32,21 @@ def _parse(block: bytes, raw: bytes) -> SSEEvent:
     return SSEEvent(raw=raw, event=event, data=b"\n".join(data))
 
 
+def events_in(run: bytes) -> list[SSEEvent]:
+    """The events of ``run``: whole events separated by plain ``"\n\n"`` (what ``SSESplitter.feed_whole``
+    answers). An event that is a single ``data:`` line, as most are, is read without the general parser."""
+    events: list[SSEEvent] = []
+    start = 0
+    while (at := run.find(b"\n\n", start)) != -1:
+        end = at + 2
+        if run.startswith(b"data: ", start) and run.find(b"\n", start, at) == -1:
+            events.append(SSEEvent(raw=run[start:end], event=None, data=run[start + 6:at]))
+        else:
+            events.append(_parse(run[start:at], run[start:end]))
+        start = end
+    return events
+
+
 class SSESplitter:
     """Feed bytes as they arrive; get back the events they complete."""
 
