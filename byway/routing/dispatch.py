@@ -89,7 +89,7 @@ class Completion(Generic[R]):
 class OpenStream:
     """A stream that has started: its first frame is in hand. Iterate ``frames()`` once."""
 
-    __slots__ = ("_decoder", "_first", "_upstream", "admission", "attempts", "target", "upstream_seconds")
+    __slots__ = ("_decoder", "_ended", "_first", "_upstream", "admission", "attempts", "target", "upstream_seconds")
 
     def __init__(self, target: Target, attempts: list[Attempt], upstream: UpstreamResponse,
                  decoder: StreamDecoder, first: list[Frame], upstream_seconds: float) -> None:
@@ -99,26 +99,33 @@ class OpenStream:
         self._decoder = decoder
         self._first = first
         self.upstream_seconds = upstream_seconds  # time spent waiting for the upstream to start
+        self._ended = False
         self.admission: Admission | None = None  # what the engine admitted it with (settled when it ends)
 
-    async def batches(self) -> AsyncIterator[list[Frame]]:
-        """The frames of the stream, grouped as they arrived (one upstream read per batch), so a
-        caller can pass each batch on in one write."""
+    async def next_batch(self) -> list[Frame] | None:
+        """The next frames of the stream, grouped as they arrived (one upstream read), so a caller can pass
+        them on in one write; None once the stream has ended."""
+        if self._first:
+            first, self._first = self._first, []
+            return first
         upstream = self._upstream
-        provider = self.target.provider
+        while not self._ended:
+            chunk = await upstream.read_chunk(self.target.provider)
+            if not chunk:
+                self._ended = True
+                return self._decoder.close() or None
+            frames = self._decoder.feed(chunk)
+            if frames:
+                return frames
+        return None
+
+    async def batches(self) -> AsyncIterator[list[Frame]]:
+        """``next_batch`` until the stream ends; the upstream is closed however the iteration ends."""
         try:
-            if self._first:
-                yield self._first
-                self._first = []
-            while chunk := await upstream.read_chunk(provider):
-                frames = self._decoder.feed(chunk)
-                if frames:
-                    yield frames
-            rest = self._decoder.close()
-            if rest:
-                yield rest
+            while (batch := await self.next_batch()) is not None:
+                yield batch
         finally:
-            upstream.close()
+            self.close()
 
     def arriving(self) -> bool:
         """Whether more of the stream is still to come from the upstream (reading on may wait)."""

@@ -56,7 +56,7 @@ async def relay(gateway: Gateway, ctx: RequestContext, stream: OpenStream, encod
     held: list[bytes] = []  # encoded, not sent yet
     started = False
     try:
-        async for batch in stream.batches():
+        while (batch := await stream.next_batch()) is not None:
             for frame in batch:
                 frames += frame.count
                 for event in frame.events:
