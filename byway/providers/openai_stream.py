@@ -30,10 +30,10 @@ _DONE = b"[DONE]"
 _USAGE = b'"usage"'
 
 
-def _usage_at(data: bytes) -> int:
-    """Where the first usage object is in ``data`` (Groq's under ``x_groq`` too), or -1. With ``include_usage``
-    every chunk has ``"usage":null``; only an object counts."""
-    at = data.find(_USAGE)
+def _usage_at(data: bytes, start: int = 0) -> int:
+    """Where the first usage object is in ``data`` from ``start`` (Groq's under ``x_groq`` too), or -1. With
+    ``include_usage`` every chunk has ``"usage":null``; only an object counts."""
+    at = data.find(_USAGE, start)
     while at != -1:
         value = data[at + len(_USAGE):at + len(_USAGE) + 8].lstrip(b" \t\r\n:")
         if value[:1] == b"{":
@@ -44,6 +44,13 @@ def _usage_at(data: bytes) -> int:
 
 def _finishes(data: bytes) -> bool:
     return b'"finish_reason":"' in data or b'"finish_reason": "' in data
+
+
+def _event(run: bytes, start: int, end: int) -> SSEEvent:
+    """The one event of ``run[start:end]`` (it ends with its ``"\\n\\n"``)."""
+    if run.startswith(b"data: ", start) and run.find(b"\n", start, end - 2) == -1:
+        return SSEEvent(raw=run[start:end], event=None, data=run[start + 6:end - 2])
+    return events_in(run[start:end])[0]
 
 
 class OpenAIStreamDecoder:
@@ -76,38 +83,40 @@ class OpenAIStreamDecoder:
         return [self._frame(event) for event in self._sse.feed(chunk)]
 
     def _lean_feed(self, whole: bytes) -> list[Frame]:
-        """Read events one by one until the stream has started, then the rest as runs."""
+        """Read events one by one until the stream has started; then every event before the first that
+        matters to the gateway (a usage object, an error, the end) goes out undecoded as one frame, and that
+        event and those after it are read."""
         frames: list[Frame] = []
         at = 0
-        while not self._started and at < len(whole):
+        size = len(whole)
+        while not self._started and at < size:
             end = whole.find(b"\n\n", at) + 2
-            for event in events_in(whole[at:end]):
-                frames.append(self._frame(event))
+            frames.append(self._frame(_event(whole, at, end)))
             at = end
-        if at < len(whole):
-            frames.extend(self._lean(whole[at:] if at else whole))
-        return frames
-
-    def _lean(self, whole: bytes) -> list[Frame]:
-        """Completed events passed on undecoded: every event before the first that matters to the gateway (a
-        usage object, an error, the end) goes out as one frame; that event and those after it are read."""
-        cut = len(whole)
-        for at in (_usage_at(whole), whole.find(b'"error"'), whole.find(_DONE)):
-            if at != -1 and at < cut:
-                cut = at
-        head = len(whole)
-        if cut < head:  # the run ends where the event holding ``cut`` begins
-            before = whole.rfind(b"\n\n", 0, cut)
-            head = before + 2 if before != -1 else 0
-        frames = []
-        if head > 0:
-            run = whole[:head]
+        if at == size:
+            return frames
+        cut = size
+        for found in (_usage_at(whole, at), whole.find(b'"error"', at), whole.find(_DONE, at)):
+            if found != -1 and found < cut:
+                cut = found
+        head = size
+        if cut < size:  # the run ends where the event holding ``cut`` begins
+            before = whole.rfind(b"\n\n", at, cut)
+            head = before + 2 if before != -1 else at
+        if head > at:
+            run = whole[at:head] if at or head < size else whole
             if _finishes(run):
                 self._finished = True
             frames.append(Frame(raw=run, events=[], count=run.count(b"\n\n")))
-        if head < len(whole):
-            for event in events_in(whole[head:]):
-                frames.append(self._frame(event))
+        at = head
+        while at < size:
+            end = whole.find(b"\n\n", at) + 2
+            if whole.startswith(b"data: [DONE]\n\n", at) and end - at == 14:
+                self._done = True
+                frames.append(Frame(raw=whole[at:end], events=[]))
+            else:
+                frames.append(self._frame(_event(whole, at, end)))
+            at = end
         return frames
 
     def close(self) -> list[Frame]:
