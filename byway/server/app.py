@@ -162,10 +162,12 @@ class App:
                 gc.set_threshold(10_000, *gc.get_threshold()[1:])
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await stop_metering(self.gateway)
-                if self.gateway.accounts is not None:
-                    await self.gateway.accounts.close()
-                await self.gateway.engine.close()
+                try:
+                    await stop_metering(self.gateway)
+                finally:  # whatever happened there, the accounts still write back what they hold
+                    if self.gateway.accounts is not None:
+                        await self.gateway.accounts.close()
+                    await self.gateway.engine.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
