@@ -83,8 +83,9 @@ async def run(directory: Path, database_url: str, interval: float) -> None:
     failures = 0
     try:
         while True:
+            wait = interval if not failures else min(30.0, 0.5 * 2 ** min(failures, 6))  # backing off
             try:
-                said: bytes | None = await asyncio.wait_for(told.read(4096), interval)
+                said: bytes | None = await asyncio.wait_for(told.read(4096), wait)
             except TimeoutError:
                 said = None
             ending = said == b""
@@ -93,10 +94,9 @@ async def run(directory: Path, database_url: str, interval: float) -> None:
                 failures = 0
             except Exception as e:
                 failures += 1
+                reason = str(e).splitlines()[0][:200] if str(e) else ""
                 log.warning("usage ledger: storing records failed (%s: %s); they wait in the journal",
-                            type(e).__name__, e)
-                if not ending:
-                    await asyncio.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
+                            type(e).__name__, reason)
             if ending:
                 return
     finally:

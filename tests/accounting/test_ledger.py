@@ -245,3 +245,20 @@ async def test_batches_of_any_size_are_stored_once_each(tmp_path: Path, sizes: t
         assert spent["key:k"] == sum((r.cost for r in records), Decimal(0))
     finally:
         await store.close()
+
+
+async def test_a_writer_without_its_database_keeps_the_records_in_the_journal_and_still_ends(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j")
+    for n in range(3):
+        journal.append(_record(n))
+    # nothing listens on port 1: every attempt to store fails, and the writer backs off
+    writer = await WriterProcess.start(journal.directory, "postgresql://byway:secret@127.0.0.1:1/byway", 0.05)
+    try:
+        await asyncio.sleep(1.0)
+        assert writer.alive()
+        started = asyncio.get_running_loop().time()
+        await writer.stop()  # ends at once, backing off or not
+        assert asyncio.get_running_loop().time() - started < 1.5
+        assert [r.tokens_out for b in JournalFiles(journal.directory).pending() for r in b.records] == [0, 1, 2]
+    finally:
+        journal.close()
