@@ -8,7 +8,11 @@ so a second caller waits and then finds nothing to do.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import os
 import weakref
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from alembic import command
@@ -20,6 +24,7 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from byway.store.database import create_engine, writer
+from byway.store.url import is_memory, is_sqlite
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _LOCK_ID = 0x6279_7761_79  # "byway", the PostgreSQL advisory lock taken while migrating
@@ -51,11 +56,28 @@ async def upgrade(database_url: str | URL, revision: str = "head") -> None:
 
 
 async def upgrade_engine(engine: AsyncEngine, revision: str = "head") -> None:
-    async with _alembic_lock(), writer(engine).connect() as connection:
+    async with _alembic_lock(), _sqlite_file_lock(engine), writer(engine).connect() as connection:
         if connection.dialect.name == "postgresql":
             await connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
         await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
         await connection.commit()
+
+
+@contextlib.asynccontextmanager
+async def _sqlite_file_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """On a SQLite file, hold ``<file>.migrate.lock`` while migrating. The write lock alone is not enough
+    on a brand-new file: until one process has switched it to WAL, two processes can hold different kinds
+    of lock (one in WAL, one not) and both migrate."""
+    url = engine.url
+    if not is_sqlite(url) or is_memory(url) or not url.database:
+        yield
+        return
+    fd = os.open(f"{url.database}.migrate.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _alembic_lock() -> asyncio.Lock:
