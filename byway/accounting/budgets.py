@@ -65,7 +65,6 @@ class Budgets:
         self._reserved: dict[str, Decimal] = {}
         self._budgets: dict[str, Decimal] = {}  # the budget each scope was last seen with
         self._alerted: set[str] = set()
-        self._thresholds: dict[tuple[Decimal, int], Decimal] = {}  # (budget, percent) -> where the alert fires
         self.period, self._period_end = period_of(time.time())
 
     def _roll(self, now: float) -> None:
@@ -121,9 +120,7 @@ class Budgets:
             if scope in self._alerted:
                 continue
             budget: Decimal = limit.monthly_budget  # type: ignore[assignment]
-            threshold = self._thresholds.get((budget, limit.alert_percent))
-            if threshold is None:
-                threshold = self._thresholds[(budget, limit.alert_percent)] = budget * limit.alert_percent / 100
+            threshold = budget * limit.alert_percent / 100
             if before < threshold <= after:
                 self._alerted.add(scope)
                 if self.on_alert is not None:

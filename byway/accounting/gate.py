@@ -42,7 +42,6 @@ class Gate:
         self.budgets = budgets or Budgets()
         self.default_max_output_tokens = default_max_output_tokens
         self._providers: dict[str, Limit] = {}
-        self._budgeted: dict[int, tuple[tuple[Limit, ...], tuple[Limit, ...]]] = {}
 
     def open(self, principal: Principal, request: ChatRequest | None = None, *, prompt: int | None = None,
              max_output: int | None = None) -> Pass:
@@ -66,17 +65,6 @@ class Gate:
                 admission.rate_claims = limits
                 admission.charged = charged
         return admission
-
-    def budgeted(self, limits: tuple[Limit, ...]) -> tuple[Limit, ...]:
-        """Those of ``limits`` with a budget (remembered per tuple: a principal's limits are made once)."""
-        if not limits:
-            return _NONE
-        known = self._budgeted.get(id(limits))
-        if known is None or known[0] is not limits:
-            if len(self._budgeted) > 10_000:
-                self._budgeted.clear()
-            known = self._budgeted[id(limits)] = (limits, tuple(x for x in limits if x.monthly_budget is not None))
-        return known[1]
 
     def provider_limit(self, provider: ProviderConfig) -> Limit | None:
         """The provider connection's own limits and budget as a ``Limit`` (None: it has none)."""
@@ -128,7 +116,7 @@ class Pass:
         ``RateLimitError`` naming what refused, and then the failover loop moves on to the next target."""
         gate = self.gate
         own = gate.provider_limit(provider)
-        budgets = gate.budgeted(self.principal.limits)
+        budgets: tuple[Limit, ...] = tuple(x for x in self.principal.limits if x.monthly_budget is not None)
         if own is not None and own.monthly_budget is not None:
             budgets += (own,)
         if budgets:

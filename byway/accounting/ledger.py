@@ -36,16 +36,12 @@ _MAX_SLOTS = 256
 _POLL = 0.005
 
 
-async def drain(journal: JournalFiles, sink: Sink, batch_size: int = 1000) -> int:
-    """Store what ``journal`` holds beyond its checkpoint, batch by batch, moving the checkpoint after each;
-    answer how many records were read."""
-    read = 0
+async def drain(journal: JournalFiles, sink: Sink, batch_size: int = 1000) -> None:
+    """Store what ``journal`` holds beyond its checkpoint, batch by batch, moving the checkpoint after each."""
     for batch in journal.pending(batch_size):
         if batch.records:
             await sink(batch.records)
-            read += len(batch.records)
         journal.commit(batch.end)
-    return read
 
 
 class Writer(Protocol):

@@ -87,17 +87,12 @@ class PriceBook:
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str, str], _Cached] = {}
-        self._configured: dict[int, tuple[ModelPrice, Rates]] = {}  # a config price (held: its id stays its own)
 
     def rates(self, provider: ProviderConfig, model: str, at: float | None = None) -> Rates | None:
         """The rates in force at ``at`` (unix seconds; now by default)."""
         if provider.prices and model in provider.prices:
             p: ModelPrice = provider.prices[model]
-            configured = self._configured.get(id(p))
-            if configured is None or configured[0] is not p:
-                rates = Rates(input=p.input, output=p.output, cached_input=p.cached_input, cache_write=p.cache_write)
-                configured = self._configured[id(p)] = (p, rates)
-            return configured[1]
+            return Rates(input=p.input, output=p.output, cached_input=p.cached_input, cache_write=p.cache_write)
         now = time.time() if at is None else at
         key = (provider.provider_type.value, model)
         hit = self._cache.get(key)

@@ -251,7 +251,7 @@ class _Provider(_Tally):
 
 
 class ProviderStats:
-    """The statistics. Fed by the ledger's writer and read by handlers, all on the event loop: nothing
+    """The statistics. Fed by the ledger's rounds and read by handlers, all on the event loop: nothing
     here needs a lock."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:

@@ -24,7 +24,7 @@ from byway.providers.base import Frame
 from byway.providers.openai_errors import error_in_payload
 from byway.providers.openai_response import decode_completion, new_tool_call_id, stop_reason
 from byway.providers.openai_wire import WireCompletion, WireMessage, WireToolCall, arguments_text, chunk_texts
-from byway.providers.sse import SSEEvent, SSESplitter, events_in
+from byway.providers.sse import SSEEvent, SSESplitter, event_at
 
 _DONE = b"[DONE]"
 _USAGE = b'"usage"'
@@ -44,13 +44,6 @@ def _usage_at(data: bytes, start: int = 0) -> int:
 
 def _finishes(data: bytes) -> bool:
     return b'"finish_reason":"' in data or b'"finish_reason": "' in data
-
-
-def _event(run: bytes, start: int, end: int) -> SSEEvent:
-    """The one event of ``run[start:end]`` (it ends with its ``"\\n\\n"``)."""
-    if run.startswith(b"data: ", start) and run.find(b"\n", start, end - 2) == -1:
-        return SSEEvent(raw=run[start:end], event=None, data=run[start + 6:end - 2])
-    return events_in(run[start:end])[0]
 
 
 class OpenAIStreamDecoder:
@@ -91,7 +84,7 @@ class OpenAIStreamDecoder:
         size = len(whole)
         while not self._started and at < size:
             end = whole.find(b"\n\n", at) + 2
-            frames.append(self._frame(_event(whole, at, end)))
+            frames.append(self._frame(event_at(whole, at, end)))
             at = end
         if at == size:
             return frames
@@ -115,7 +108,7 @@ class OpenAIStreamDecoder:
                 self._done = True
                 frames.append(Frame(raw=whole[at:end], events=[]))
             else:
-                frames.append(self._frame(_event(whole, at, end)))
+                frames.append(self._frame(event_at(whole, at, end)))
             at = end
         return frames
 

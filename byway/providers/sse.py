@@ -32,18 +32,22 @@ def _parse(block: bytes, raw: bytes) -> SSEEvent:
     return SSEEvent(raw=raw, event=event, data=b"\n".join(data))
 
 
+def event_at(run: bytes, start: int, end: int) -> SSEEvent:
+    """The one event of ``run[start:end]``, which ends with its plain ``"\n\n"``. An event that is a single
+    ``data:`` line, as most are, is read without the general parser."""
+    if run.startswith(b"data: ", start) and run.find(b"\n", start, end - 2) == -1:
+        return SSEEvent(raw=run[start:end], event=None, data=run[start + 6:end - 2])
+    return _parse(run[start:end - 2], run[start:end])
+
+
 def events_in(run: bytes) -> list[SSEEvent]:
     """The events of ``run``: whole events separated by plain ``"\n\n"`` (what ``SSESplitter.feed_whole``
-    answers). An event that is a single ``data:`` line, as most are, is read without the general parser."""
+    answers)."""
     events: list[SSEEvent] = []
     start = 0
     while (at := run.find(b"\n\n", start)) != -1:
-        end = at + 2
-        if run.startswith(b"data: ", start) and run.find(b"\n", start, at) == -1:
-            events.append(SSEEvent(raw=run[start:end], event=None, data=run[start + 6:at]))
-        else:
-            events.append(_parse(run[start:at], run[start:end]))
-        start = end
+        events.append(event_at(run, start, at + 2))
+        start = at + 2
     return events
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import urllib.request
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,11 +42,6 @@ class UpstreamResponse:
             return await self._response.content.readany()
         except Exception as e:
             raise _failure(provider, e) from None
-
-    async def chunks(self, provider: ProviderConfig) -> AsyncIterator[bytes]:
-        """The body as it arrives, part by part (``read_chunk`` until the end)."""
-        while chunk := await self.read_chunk(provider):
-            yield chunk
 
     def complete(self) -> bool:
         """Whether the whole body has arrived (reading on will not wait)."""

@@ -87,7 +87,8 @@ class Completion(Generic[R]):
 
 
 class OpenStream:
-    """A stream that has started: its first frame is in hand. Iterate ``frames()`` once."""
+    """A stream that has started: its first frame is in hand. Read it with ``next_batch()`` (or iterate
+    ``batches()``) once, and ``close()`` it."""
 
     __slots__ = ("_decoder", "_ended", "_first", "_upstream", "admission", "attempts", "target", "upstream_seconds")
 
@@ -293,18 +294,18 @@ async def _first_frames(upstream: UpstreamResponse, decoder: StreamDecoder, targ
     has timed out."""
     provider = target.provider
     first: list[Frame] = []
-    chunk = b"-"
+    ended = False
     if provider.idle_timeout is None or provider.idle_timeout <= provider.timeout:
         # the first read needs no clock of its own: the transport bounds each read by the provider's idle
         # time (its ``timeout`` when it has none)
         chunk = await upstream.read_chunk(provider)
-        if chunk:
-            first = decoder.feed(chunk)
-            if any(f.events for f in first):
-                return first
+        ended = not chunk
+        first = decoder.feed(chunk) if chunk else []
+        if any(f.events for f in first):
+            return first
     try:
         async with asyncio.timeout(provider.timeout):
-            while chunk and (chunk := await upstream.read_chunk(provider)):
+            while not ended and (chunk := await upstream.read_chunk(provider)):
                 first.extend(decoder.feed(chunk))
                 if any(f.events for f in first):
                     return first

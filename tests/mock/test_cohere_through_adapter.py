@@ -72,7 +72,7 @@ async def stream(transport: Transport, config: ProviderConfig, request: ChatRequ
         raise ADAPTER.parse_error(config, upstream.status, upstream.headers, await upstream.read(config))
     decoder = ADAPTER.stream_decoder(config, request)
     acc = Accumulator()
-    async for chunk in upstream.chunks(config):
+    while chunk := await upstream.read_chunk(config):
         for frame in decoder.feed(chunk):
             for event in frame.events:
                 acc.add(event)

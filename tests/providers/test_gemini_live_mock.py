@@ -94,7 +94,7 @@ async def chat(adapter: GeminiAdapter, provider: ProviderConfig, request: ChatRe
         raise adapter.parse_error(provider, upstream.status, upstream.headers, await upstream.read(provider))
     decoder, acc = adapter.stream_decoder(provider, request), Accumulator()
     try:
-        async for chunk in upstream.chunks(provider):
+        while chunk := await upstream.read_chunk(provider):
             for frame in decoder.feed(chunk):
                 for event in frame.events:
                     acc.add(event)
